@@ -1,0 +1,68 @@
+// Every setting of the server in one place, from environment variables with documented defaults.
+
+import path from 'node:path';
+
+export interface Config {
+  /** PORT: HTTP and WebSocket port. Default 8787. */
+  port: number;
+  /** HOST: interface to listen on. Default 0.0.0.0 (reachable by the clinic's tablets). */
+  host: string;
+  /** DATA_DIR: where the SQLite database lives. Default ./data */
+  dataDir: string;
+  /** SESSION_TTL_HOURS: how long a login token lives. Default 12 (one shift). */
+  sessionTtlMs: number;
+  /** MAX_FRAME_BYTES: largest WebSocket message accepted. Default 8 MiB (a long offline shift fits). */
+  maxFrameBytes: number;
+  /** RATE_LIMIT_MSGS_PER_SEC / RATE_LIMIT_BURST: per-connection message budget. Defaults 200 / 2000. */
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  /** SNAPSHOT_EVERY: compact a document's update log into a snapshot after this many updates. Default 500. */
+  snapshotEvery: number;
+  /** SQLITE_SYNCHRONOUS: FULL (fsync every commit, default) or NORMAL. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** SEED_DEMO: seed the demo clinic on an empty database. Default true; set 0 to start empty. */
+  seedDemo: boolean;
+  /** WEB_DIST: built web app to serve. Default apps/web/dist. */
+  webDist: string;
+  /** LOG_LEVEL: fatal, error, warn, info, debug. Default info. */
+  logLevel: string;
+  /** UNLOAD_DELAY_MS: keep a document in memory this long after its last client leaves. Default 5000. */
+  unloadDelayMs: number;
+  /** ALLOWED_ORIGINS: comma-separated browser origins allowed to open WebSockets; empty = any. */
+  allowedOrigins: string[];
+  /** GATE: `on` (default). `off` turns the role check off; for benchmarks only, never in a clinic. */
+  gate: boolean;
+}
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const repoRoot = path.resolve(here, '../../..');
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const sync = (env.SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
+  if (sync !== 'FULL' && sync !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
+  return {
+    port: num(env, 'PORT', 8787),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    sessionTtlMs: num(env, 'SESSION_TTL_HOURS', 12) * 3600_000,
+    maxFrameBytes: num(env, 'MAX_FRAME_BYTES', 8 * 1024 * 1024),
+    rateLimitPerSec: num(env, 'RATE_LIMIT_MSGS_PER_SEC', 200),
+    rateLimitBurst: num(env, 'RATE_LIMIT_BURST', 2000),
+    snapshotEvery: num(env, 'SNAPSHOT_EVERY', 500),
+    sqliteSynchronous: sync,
+    seedDemo: !['0', 'false', 'no'].includes((env.SEED_DEMO ?? '1').toLowerCase()),
+    webDist: path.resolve(env.WEB_DIST || path.join(repoRoot, 'apps/web/dist')),
+    logLevel: env.LOG_LEVEL || 'info',
+    unloadDelayMs: num(env, 'UNLOAD_DELAY_MS', 5000),
+    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    gate: (env.GATE ?? 'on').toLowerCase() !== 'off',
+  };
+}

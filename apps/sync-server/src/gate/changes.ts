@@ -1,0 +1,107 @@
+// Reads what one transaction changed, item by item, and names the record unit each change falls in.
+// Runs inside the transaction, before garbage collection, so deleted content can still be read.
+
+import * as Y from 'yjs';
+import { unitFromSegments, type UnitPath } from '@pamoja/schema';
+
+export interface Change {
+  op: 'insert' | 'delete';
+  item: Y.Item;
+  /** The unit the item's parent belongs to; null for parts of the document the schema does not know. */
+  unit: UnitPath | null;
+  /** The map key within the unit (direct children of a map unit), else null. */
+  field: string | null;
+  /** True when the item sits inside a nested type of the unit rather than in the unit itself. */
+  nested: boolean;
+}
+
+type AnyType = Y.AbstractType<any>;
+
+function rootName(doc: Y.Doc, type: AnyType): string {
+  for (const [name, t] of doc.share) if (t === type) return name;
+  return '?';
+}
+
+/** Names from the root to `type`: map keys, or `#` for a step through a sequence (array/text/xml). */
+export function segmentsOf(doc: Y.Doc, type: AnyType, cache: Map<AnyType, string[]>): string[] {
+  const hit = cache.get(type);
+  if (hit) return hit;
+  const item = type._item;
+  let segs: string[];
+  if (item === null) segs = [rootName(doc, type)];
+  else segs = [...segmentsOf(doc, item.parent as AnyType, cache), item.parentSub ?? '#'];
+  cache.set(type, segs);
+  return segs;
+}
+
+function locate(segs: string[]): { unit: UnitPath | null; depth: number } {
+  for (let n = Math.min(3, segs.length); n >= 1; n--) {
+    const prefix = segs.slice(0, n);
+    if (prefix.includes('#')) continue;
+    const unit = unitFromSegments(prefix);
+    if (unit) return { unit, depth: segs.length - n };
+  }
+  return { unit: null, depth: 0 };
+}
+
+export function describe(doc: Y.Doc, op: Change['op'], item: Y.Item, cache: Map<AnyType, string[]>): Change {
+  const parent = item.parent as AnyType;
+  const segs = segmentsOf(doc, parent, cache);
+  const { unit, depth } = locate(segs);
+  if (depth === 0) return { op, item, unit, field: item.parentSub, nested: false };
+  const inner = segs[segs.length - depth];
+  return { op, item, unit, field: inner && inner !== '#' ? inner : null, nested: true };
+}
+
+/** Was this struct created by the current transaction? */
+export const isNew = (tr: Y.Transaction, id: Y.ID): boolean => id.clock >= (tr.beforeState.get(id.client) ?? 0);
+
+/** Every struct added in this transaction, client by client. */
+export function insertedItems(tr: Y.Transaction): Y.Item[] {
+  const out: Y.Item[] = [];
+  tr.doc.store.clients.forEach((structs, client) => {
+    const before = tr.beforeState.get(client) ?? 0;
+    const last = structs[structs.length - 1];
+    if (!last || last.id.clock + last.length <= before) return;
+    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+      const s = structs[i];
+      if (s instanceof Y.Item) out.push(s);
+    }
+  });
+  return out;
+}
+
+/** Every item that existed before this transaction and was deleted by it. */
+export function deletedItems(tr: Y.Transaction): Y.Item[] {
+  const out: Y.Item[] = [];
+  Y.iterateDeletedStructs(tr, tr.deleteSet, (s) => {
+    if (s instanceof Y.Item && !isNew(tr, s.id)) out.push(s);
+  });
+  return out;
+}
+
+/** A plain, readable value of an item's content, for audit rows and conflicts. */
+export function valueOf(item: Y.Item): unknown {
+  const c = item.content;
+  if (c instanceof Y.ContentAny || c instanceof Y.ContentJSON) {
+    const v = c.getContent();
+    return v.length === 1 ? v[0] : v;
+  }
+  if (c instanceof Y.ContentString) return c.str;
+  if (c instanceof Y.ContentType) return `(${c.type.constructor.name})`;
+  if (c instanceof Y.ContentDeleted) return null;
+  if (c instanceof Y.ContentFormat) return { format: c.key, value: c.value };
+  if (c instanceof Y.ContentEmbed) return c.embed;
+  return `(${c.constructor.name})`;
+}
+
+/**
+ * The value a map key showed before this transaction: the rightmost item for the key that existed
+ * before it, if that item was still alive then.
+ */
+export function previousVisible(tr: Y.Transaction, parent: AnyType, key: string, deletedNow: Set<Y.Item>): Y.Item | null {
+  let it: Y.Item | null = parent._map.get(key) ?? null;
+  while (it !== null && isNew(tr, it.id)) it = it.left;
+  if (it === null) return null;
+  return !it.deleted || deletedNow.has(it) ? it : null;
+}

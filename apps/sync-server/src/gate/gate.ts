@@ -1,0 +1,251 @@
+// The sync gate's check stage: apply an update under the sender's identity, judge every change,
+// undo the refused ones in the same transaction, and report what was kept, refused and in conflict.
+
+import * as Y from 'yjs';
+import type { Role } from '@pamoja/permissions';
+import { deletedItems, describe, insertedItems, isNew, previousVisible, valueOf, type Change } from './changes.js';
+import { judge } from './rules.js';
+import { Restorer } from './revert.js';
+
+export interface Refusal {
+  path: string;
+  reason: string;
+  tried: unknown;
+}
+
+export interface FieldChange {
+  path: string;
+  visitId: string | null;
+  oldValue: unknown;
+  newValue: unknown;
+  outcome: 'applied' | 'reverted-forbidden' | 'conflict';
+  reason?: string;
+}
+
+export interface ConflictFound {
+  path: string;
+  visitId: string | null;
+  theirs: { value: unknown; clientId: number };
+  ours: { value: unknown };
+  winner: 'theirs' | 'ours';
+}
+
+export interface GateResult {
+  /** Anything in the update integrated (new structs or deletes)? */
+  changed: boolean;
+  /** The bytes to persist and fan out, in order. Empty when nothing changed. */
+  updates: Uint8Array[];
+  refusals: Refusal[];
+  fields: FieldChange[];
+  conflicts: ConflictFound[];
+  /** Client ids that authored new structs in this update. */
+  authors: Set<number>;
+  /** Why the whole update was refused (malformed, pending dependencies), if it was. */
+  wholeRefusal: string | null;
+}
+
+export interface GateContext {
+  role: Role;
+  /** Returns a reason when this connection may not author structs for `clientId`. */
+  checkAuthor: (clientId: number) => string | null;
+  lockedBy: (fieldPath: string, unitPath: string) => string | null;
+  /** Check permissions (true) or only record and persist (false: benchmarks' gate-off mode). */
+  enforce: boolean;
+}
+
+const MAX_AUDIT_TEXT = 500;
+
+function clip(v: unknown): unknown {
+  if (typeof v === 'string' && v.length > MAX_AUDIT_TEXT) return `${v.slice(0, MAX_AUDIT_TEXT)}…`;
+  return v;
+}
+
+function pathOf(c: Change): string {
+  if (!c.unit) return `(unknown)/${c.field ?? ''}`;
+  return c.field ? `${c.unit.path}/${c.field}` : c.unit.path;
+}
+
+/** Text inserted and deleted in a text or notes unit, summarised for the audit. */
+function textSummary(changes: Change[]): string {
+  let ins = '';
+  let del = '';
+  for (const c of changes) {
+    const ct = c.item.content;
+    if (!(ct instanceof Y.ContentString)) continue;
+    if (c.op === 'insert' && !c.item.deleted) ins += ct.str;
+    if (c.op === 'delete') del += ct.str;
+  }
+  const parts: string[] = [];
+  if (ins) parts.push(`inserted "${clip(ins) as string}"`);
+  if (del) parts.push(`deleted "${clip(del) as string}"`);
+  return parts.join('; ') || 'formatting or structure changed';
+}
+
+export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx: GateContext): GateResult {
+  const result: GateResult = {
+    changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
+  };
+  let restorer: Restorer | null = null;
+  let netUpdate: Uint8Array | null = null;
+  const captureNet = (u: Uint8Array): void => {
+    netUpdate = u;
+  };
+
+  doc.transact((tr) => {
+    try {
+      Y.applyUpdate(doc, update, origin);
+    } catch (e) {
+      result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
+    }
+    const store = doc.store;
+    if (store.pendingStructs !== null || store.pendingDs !== null) {
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      result.wholeRefusal ??= 'The update depends on changes the server does not have; it was not applied';
+    }
+
+    const cache = new Map<Y.AbstractType<any>, string[]>();
+    const inserted = insertedItems(tr);
+    const deleted = deletedItems(tr);
+    if (inserted.length === 0 && deleted.length === 0) return;
+    result.changed = true;
+    const deletedNow = new Set(deleted);
+    for (const it of inserted) result.authors.add(it.id.client);
+
+    const changes: Change[] = [
+      ...inserted.map((it) => describe(doc, 'insert', it, cache)),
+      ...deleted.map((it) => describe(doc, 'delete', it, cache)),
+    ];
+    const prevCache = new Map<string, Y.Item | null>();
+    const previous = (c: Change): Y.Item | null => {
+      const key = c.item.parentSub;
+      if (key === null) return null;
+      const parent = c.item.parent as Y.AbstractType<any>;
+      const k = `${pathOf(c)}`;
+      if (!prevCache.has(k)) prevCache.set(k, previousVisible(tr, parent, key, deletedNow));
+      return prevCache.get(k) ?? null;
+    };
+
+    const refused = new Map<Change, string>();
+    for (const c of changes) {
+      let reason: string | null = result.wholeRefusal;
+      if (!reason && c.op === 'insert') reason = ctx.checkAuthor(c.item.id.client);
+      if (!reason && ctx.enforce) {
+        reason = judge(c, {
+          tr, role: ctx.role, lockedBy: ctx.lockedBy,
+          previousValue: (ch) => {
+            const p = previous(ch);
+            return p ? valueOf(p) : null;
+          },
+        });
+      }
+      if (reason) refused.set(c, reason);
+    }
+
+    // A change inside a refused new type goes with it.
+    const refusedTypes = new Set<Y.AbstractType<any>>();
+    for (const [c] of refused) if (c.op === 'insert' && c.item.content instanceof Y.ContentType) refusedTypes.add(c.item.content.type);
+    if (refusedTypes.size) {
+      for (const c of changes) {
+        if (refused.has(c) || c.op !== 'insert') continue;
+        for (let t: Y.AbstractType<any> | null = c.item.parent as Y.AbstractType<any>; t; t = t._item ? (t._item.parent as Y.AbstractType<any>) : null) {
+          if (refusedTypes.has(t)) {
+            refused.set(c, 'It was inside a part that was refused');
+            break;
+          }
+        }
+      }
+    }
+
+    // Field rows and conflicts, read now while deleted content is still there.
+    const byField = new Map<string, Change[]>();
+    for (const c of changes) {
+      const p = pathOf(c);
+      const list = byField.get(p);
+      if (list) list.push(c);
+      else byField.set(p, [c]);
+    }
+    for (const [path, list] of byField) {
+      const first = list[0]!;
+      const visitId = first.unit?.visitId ?? null;
+      const refusedOne = list.find((c) => refused.has(c));
+      const isMapField = first.field !== null && !first.nested && first.item.parentSub !== null;
+      if (isMapField) {
+        const prev = previous(first);
+        const news = list.filter((c) => c.op === 'insert');
+        const last = news[news.length - 1];
+        const oldValue = prev ? valueOf(prev) : null;
+        const newValue = last ? valueOf(last.item) : null;
+        if (refusedOne) {
+          result.refusals.push({ path, reason: refused.get(refusedOne)!, tried: clip(newValue) });
+          result.fields.push({ path, visitId, oldValue: clip(oldValue), newValue: clip(newValue), outcome: 'reverted-forbidden', reason: refused.get(refusedOne)! });
+          continue;
+        }
+        const sawPrev = prev === null || news.length === 0 ||
+          news.some((c) => c.item.origin !== null && Y.compareIDs(c.item.origin, prev.lastId));
+        const differs = JSON.stringify(oldValue) !== JSON.stringify(newValue);
+        if (!sawPrev && differs && last) {
+          const parent = last.item.parent as Y.AbstractType<any>;
+          const winnerItem = parent._map.get(last.item.parentSub!);
+          result.conflicts.push({
+            path, visitId,
+            theirs: { value: oldValue, clientId: prev.id.client },
+            ours: { value: newValue },
+            winner: winnerItem && isNew(tr, winnerItem.id) ? 'ours' : 'theirs',
+          });
+          result.fields.push({ path, visitId, oldValue: clip(oldValue), newValue: clip(newValue), outcome: 'conflict' });
+        } else if (differs || news.length === 0) {
+          result.fields.push({ path, visitId, oldValue: clip(oldValue), newValue: clip(newValue), outcome: 'applied' });
+        }
+      } else {
+        const summary = textSummary(list);
+        if (refusedOne) {
+          result.refusals.push({ path, reason: refused.get(refusedOne)!, tried: summary });
+          result.fields.push({ path, visitId, oldValue: null, newValue: summary, outcome: 'reverted-forbidden', reason: refused.get(refusedOne)! });
+        } else {
+          result.fields.push({ path, visitId, oldValue: null, newValue: summary, outcome: 'applied' });
+        }
+      }
+    }
+
+    if (refused.size === 0) return;
+    const refusedInserts: Y.Item[] = [];
+    const refusedDeletes: Y.Item[] = [];
+    for (const [c] of refused) (c.op === 'insert' ? refusedInserts : refusedDeletes).push(c.item);
+    // Children before parents, as Yjs deletes.
+    for (let i = refusedInserts.length - 1; i >= 0; i--) {
+      const it = refusedInserts[i]!;
+      if (!it.deleted) it.delete(tr);
+    }
+    if (refusedDeletes.length) {
+      restorer = new Restorer(doc, origin, refusedDeletes, refusedInserts);
+      // The UndoManager keeps every deleted item it saw; refused new content must not be kept.
+      doc.once('afterTransaction', (t: Y.Transaction) => {
+        Y.iterateDeletedStructs(t, t.deleteSet, (s) => {
+          if (s instanceof Y.Item && isNew(t, s.id)) s.keep = false;
+        });
+      });
+    }
+    doc.once('update', captureNet);
+  }, origin);
+
+  if (!result.changed) return result;
+  if (netUpdate === null) {
+    // Nothing refused: the sender's bytes are exactly what was applied.
+    result.updates.push(update);
+    return result;
+  }
+  result.updates.push(netUpdate);
+  if (restorer !== null) {
+    let restored: Uint8Array | null = null;
+    const grab = (u: Uint8Array): void => {
+      restored = u;
+    };
+    doc.on('update', grab);
+    const ok = (restorer as Restorer).restore();
+    doc.off('update', grab);
+    if (restored) result.updates.push(restored);
+    if (!ok) result.refusals.push({ path: '(record)', reason: 'Some refused deletions could not be restored', tried: null });
+  }
+  return result;
+}

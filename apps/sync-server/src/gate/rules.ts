@@ -1,0 +1,115 @@
+// Decides each change: may this role write this unit, and does the value fit the schema?
+// Returns a reason a person understands, or null when the change is allowed.
+
+import * as Y from 'yjs';
+import {
+  MAP_SPECS, MAX_TEXT_LENGTH, VISIT_SECTIONS, checkValue, isVisitSection, type VisitStatus,
+} from '@pamoja/schema';
+import { canTransition, canWriteKind, refusalReason, ROLE_LABELS, type Role } from '@pamoja/permissions';
+import { isNew, valueOf, type Change } from './changes.js';
+
+const ID_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface RuleContext {
+  tr: Y.Transaction;
+  role: Role;
+  /** The value a field showed before this update (for workflow transitions). */
+  previousValue: (change: Change) => unknown;
+  /** Another user's lock on this field or unit, if any. */
+  lockedBy: (fieldPath: string, unitPath: string) => string | null;
+}
+
+function sectionTypeMatches(section: keyof typeof VISIT_SECTIONS, content: Y.Item["content"]): boolean {
+  if (!(content instanceof Y.ContentType)) return false;
+  const t = content.type;
+  const kind = VISIT_SECTIONS[section];
+  if (kind === 'map') return t instanceof Y.Map;
+  if (kind === 'text') return t instanceof Y.Text;
+  return t instanceof Y.XmlFragment && !(t instanceof Y.XmlElement);
+}
+
+export function judge(change: Change, ctx: RuleContext): string | null {
+  const { unit, item, field } = change;
+  if (!unit) return 'This part of the document is not part of a patient record';
+  if (!canWriteKind(ctx.role, unit.kind)) return refusalReason(ctx.role, unit.kind);
+  if (item.content instanceof Y.ContentDoc) return 'Embedded documents are not allowed in a record';
+
+  const fieldPath = field ? `${unit.path}/${field}` : unit.path;
+  const locker = ctx.lockedBy(fieldPath, unit.path);
+  if (locker) return `${locker} is editing ${fieldPath.split('/').slice(-1)[0]} (locked); your change was undone`;
+
+  if (change.op === 'delete') {
+    if (unit.kind === 'visits' || unit.kind === 'visits/*') return 'Visits and their sections are never deleted';
+    return null;
+  }
+  return shapeOfInsert(change, ctx);
+}
+
+function shapeOfInsert(change: Change, ctx: RuleContext): string | null {
+  const { unit, item, field, nested } = change;
+  if (!unit) return 'unknown unit';
+  const content = item.content;
+
+  if (unit.kind === 'visits') {
+    if (!field || !ID_KEY.test(field)) return 'A visit id must be 1-64 letters, digits, - or _';
+    if (!(content instanceof Y.ContentType && content.type instanceof Y.Map)) return 'A visit must be a map of sections';
+    for (let l = item.left; l !== null; l = l.left) if (!isNew(ctx.tr, l.id)) return 'An existing visit cannot be replaced';
+    return null;
+  }
+  if (unit.kind === 'visits/*') {
+    const visitItem = (item.parent as Y.AbstractType<any>)._item;
+    if (!visitItem || !isNew(ctx.tr, visitItem.id)) return 'The sections of a visit are created with the visit';
+    if (!field || !isVisitSection(field)) return `"${field}" is not a section of a visit`;
+    if (!sectionTypeMatches(field, content)) return `The ${field} section has the wrong type`;
+    return null;
+  }
+
+  const spec = MAP_SPECS[unit.kind];
+  if (spec) {
+    if (nested) return 'Fields of this section hold plain values only';
+    if (!field) return 'This section is a map of fields';
+    if (item.deleted && !(content instanceof Y.ContentAny)) return null; // superseded within the same update
+    if (!(content instanceof Y.ContentAny) || content.getLength() !== 1) return `${field} must be a plain value`;
+    const value = valueOf(item);
+    if (spec.keys) {
+      const fspec = spec.keys[field];
+      if (!fspec) return `"${field}" is not a field of ${unit.kind.split('/').pop()}`;
+      if (value === null) return null;
+      const bad = checkValue(fspec, value, field);
+      if (bad) return bad;
+    } else if (spec.entries) {
+      if (!ID_KEY.test(field)) return 'Entry ids must be 1-64 letters, digits, - or _';
+      const bad = checkValue(spec.entries, value, 'entry');
+      if (bad) return bad;
+      const parent = item.parent as Y.Map<unknown>;
+      if (spec.maxEntries && parent.size > spec.maxEntries) return `No more than ${spec.maxEntries} entries`;
+    }
+    if (unit.kind === 'visits/*/workflow' && field === 'status') {
+      const from = (ctx.previousValue(change) ?? null) as VisitStatus | null;
+      const to = value as VisitStatus;
+      if (from !== to && !canTransition(ctx.role, from, to)) {
+        return `A ${ROLE_LABELS[ctx.role].toLowerCase()} cannot move a visit from ${from ?? 'nothing'} to ${to}`;
+      }
+    }
+    return null;
+  }
+
+  // Text units: plain text with formatting; notes: rich text (XML elements, text, attributes).
+  const kind = unit.section ? VISIT_SECTIONS[unit.section] : null;
+  if (kind === 'text') {
+    if (nested || !(content instanceof Y.ContentString || content instanceof Y.ContentFormat)) {
+      return 'The assessment holds text only';
+    }
+    if ((item.parent as Y.Text).length > MAX_TEXT_LENGTH) return `Text is limited to ${MAX_TEXT_LENGTH} characters`;
+    return null;
+  }
+  if (kind === 'xml') {
+    const ok =
+      content instanceof Y.ContentString || content instanceof Y.ContentFormat || content instanceof Y.ContentAny ||
+      content instanceof Y.ContentEmbed ||
+      (content instanceof Y.ContentType && (content.type instanceof Y.XmlElement || content.type instanceof Y.XmlText));
+    if (!ok) return 'Notes hold rich text only';
+    return null;
+  }
+  return 'This part of the record cannot be written';
+}

@@ -1,0 +1,93 @@
+// The patient list: one row per patient, kept current from the documents, for lists and search.
+
+import type * as Y from 'yjs';
+import { summarize, type PatientSummary } from '@pamoja/schema';
+import type { DB } from '../storage/db.js';
+import type { CommitQueue } from '../storage/commit-queue.js';
+
+export interface PatientRow {
+  id: string;
+  opNumber: string;
+  firstName: string;
+  lastName: string;
+  sex: string;
+  dateOfBirth: string;
+  phone: string;
+  visitId: string | null;
+  visitStatus: string | null;
+  triageCategory: string | null;
+  visitOpenedAt: string | null;
+}
+
+interface Row {
+  id: string; op_number: string; first_name: string; last_name: string; sex: string; date_of_birth: string;
+  phone: string; visit_id: string | null; visit_status: string | null; triage_category: string | null;
+  visit_opened_at: string | null;
+}
+
+const toRow = (r: Row): PatientRow => ({
+  id: r.id, opNumber: r.op_number, firstName: r.first_name, lastName: r.last_name, sex: r.sex,
+  dateOfBirth: r.date_of_birth, phone: r.phone, visitId: r.visit_id, visitStatus: r.visit_status,
+  triageCategory: r.triage_category, visitOpenedAt: r.visit_opened_at,
+});
+
+export class PatientProjection {
+  private readonly upsert: import('better-sqlite3').Statement<unknown[]>;
+
+  constructor(private readonly db: DB, private readonly queue: CommitQueue) {
+    this.upsert = db.prepare(`
+      INSERT INTO patients (id, op_number, first_name, last_name, sex, date_of_birth, phone, visit_id, visit_status,
+        triage_category, visit_opened_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET op_number = excluded.op_number, first_name = excluded.first_name,
+        last_name = excluded.last_name, sex = excluded.sex, date_of_birth = excluded.date_of_birth,
+        phone = excluded.phone, visit_id = excluded.visit_id, visit_status = excluded.visit_status,
+        triage_category = excluded.triage_category, visit_opened_at = excluded.visit_opened_at,
+        updated_at = excluded.updated_at`);
+  }
+
+  /** Re-reads the summary of one document and queues it (commits with the update that caused it). */
+  refresh(patientId: string, doc: Y.Doc): PatientSummary | null {
+    const s = summarize(patientId, doc);
+    if (!s.opNumber) return null; // a record without registration is not listed
+    const v = s.currentVisit;
+    const args = [s.id, s.opNumber, s.firstName, s.lastName, s.sex, s.dateOfBirth, s.phone, v?.visitId ?? null,
+      v?.status ?? null, v?.triageCategory ?? null, v?.openedAt ?? null, new Date().toISOString()];
+    this.queue.write(() => {
+      try {
+        this.upsert.run(...args);
+      } catch {
+        // A clashing OP number from an offline registration: keep the existing row, the record itself is safe.
+      }
+    });
+    return s;
+  }
+
+  list(q?: string, limit = 200): PatientRow[] {
+    if (q && q.trim()) {
+      const like = `%${q.trim().toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+      const digits = q.replace(/\D/g, '');
+      return (this.db.prepare(`
+        SELECT * FROM patients WHERE lower(first_name || ' ' || last_name) LIKE @like ESCAPE '\\'
+          OR lower(last_name || ' ' || first_name) LIKE @like ESCAPE '\\' OR lower(op_number) LIKE @like ESCAPE '\\'
+          OR (length(@digits) >= 3 AND replace(replace(phone, ' ', ''), '+', '') LIKE '%' || @digits || '%')
+        ORDER BY coalesce(visit_opened_at, '') DESC, last_name LIMIT @limit`).all({ like, digits, limit }) as Row[]).map(toRow);
+    }
+    return (this.db.prepare('SELECT * FROM patients ORDER BY coalesce(visit_opened_at, \'\') DESC, last_name LIMIT ?')
+      .all(limit) as Row[]).map(toRow);
+  }
+
+  byId(id: string): PatientRow | null {
+    const r = this.db.prepare('SELECT * FROM patients WHERE id = ?').get(id) as Row | undefined;
+    return r ? toRow(r) : null;
+  }
+
+  /** Next OP number for this year: OP-2026-000123. Runs inside the caller's transaction. */
+  nextOpNumber(now = new Date()): string {
+    const year = now.getUTCFullYear();
+    const row = this.db.prepare(
+      'INSERT INTO op_counter (year, last) VALUES (?, 1) ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last',
+    ).get(year) as { last: number };
+    return `OP-${year}-${String(row.last).padStart(6, '0')}`;
+  }
+}

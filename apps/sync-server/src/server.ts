@@ -1,0 +1,99 @@
+// Builds the server from its parts and starts it: storage, audit, accounts, the sync hub and HTTP.
+
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import { loadConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { openDatabase } from './storage/db.js';
+import { CommitQueue } from './storage/commit-queue.js';
+import { DocStore } from './storage/doc-store.js';
+import { AuditLog } from './audit/audit-log.js';
+import { Users } from './auth/users.js';
+import { Sessions } from './auth/sessions.js';
+import { PatientProjection } from './projections/patients.js';
+import { Hub } from './sync/hub.js';
+import type { ServerContext, ServerEvents } from './context.js';
+import { authRoutes, type AppEnv } from './http/auth.js';
+import { patientRoutes } from './http/patients.js';
+import { staticFiles } from './http/static.js';
+import { seedDemoClinic } from './seed/demo.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  ctx: ServerContext;
+  hub: Hub;
+  app: Hono<AppEnv>;
+  close: () => Promise<void>;
+}
+
+export function createContext(config: Config): ServerContext {
+  const log = createLogger(config.logLevel);
+  const db = openDatabase(config.dataDir, config.sqliteSynchronous);
+  const queue = new CommitQueue(db, (err) => log.error({ err: err.message }, 'commit failed'));
+  const users = new Users(db);
+  return {
+    config, log, db, queue, users,
+    docs: new DocStore(db, queue),
+    audit: new AuditLog(db, queue),
+    sessions: new Sessions(db, users, config.sessionTtlMs),
+    patients: new PatientProjection(db, queue),
+    events: new EventEmitter<ServerEvents>(),
+    metrics: { updatesAccepted: 0, updatesRefused: 0, messagesIn: 0, bytesIn: 0, connectionsRefused: 0 },
+  };
+}
+
+export function buildApp(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError((err, c) => {
+    ctx.log.error({ err: err.message, path: c.req.path }, 'request failed');
+    return c.json({ error: 'Something went wrong on the server; nothing was changed' }, 500);
+  });
+  app.get('/healthz', (c) => {
+    try {
+      ctx.db.prepare('SELECT 1').get();
+      return c.json({ ok: true, rooms: hub.rooms.size, connections: hub.connections().length });
+    } catch {
+      return c.json({ ok: false }, 503);
+    }
+  });
+  app.route('/api/auth', authRoutes(ctx));
+  app.route('/api/patients', patientRoutes(ctx, hub));
+  app.all('/api/*', (c) => c.json({ error: 'No such endpoint' }, 404));
+  app.get('*', staticFiles(ctx.config.webDist));
+  return app;
+}
+
+export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
+  const config = { ...loadConfig(), ...overrides };
+  const ctx = createContext(config);
+  const hub = new Hub(ctx);
+  if (config.seedDemo && (await seedDemoClinic(ctx, hub))) {
+    ctx.queue.flush();
+    ctx.log.info('Seeded the demo clinic: users reception, nurse, clinician, lab, pharmacy, cashier and admin, each with password "demo"');
+  }
+  const app = buildApp(ctx, hub);
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
+  });
+  server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://localhost:${port}`;
+  ctx.log.info({ url, dataDir: config.dataDir }, `Pamoja is serving on ${url}`);
+  let closed = false;
+  return {
+    url, port, ctx, hub, app,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      hub.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      ctx.queue.flush();
+      ctx.db.close();
+    },
+  };
+}

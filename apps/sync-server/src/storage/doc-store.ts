@@ -1,0 +1,106 @@
+// Durable documents: an append-only log of accepted updates per document, compacted into snapshots.
+
+import * as Y from 'yjs';
+import type { DB } from './db.js';
+import type { CommitQueue } from './commit-queue.js';
+
+export interface LoadedDoc {
+  doc: Y.Doc;
+  updatesSinceSnapshot: number;
+  owners: Map<number, string>;
+}
+
+export class DocStore {
+  private readonly q: {
+    snapshot: import('better-sqlite3').Statement<[string], { data: Buffer; upto_seq: number }>;
+    updates: import('better-sqlite3').Statement<[string, number], { data: Buffer }>;
+    insert: import('better-sqlite3').Statement<[string, Uint8Array]>;
+    maxSeq: import('better-sqlite3').Statement<[string], { m: number | null }>;
+    putSnapshot: import('better-sqlite3').Statement<[string, Uint8Array, number, string]>;
+    deleteUpTo: import('better-sqlite3').Statement<[string, number]>;
+    owners: import('better-sqlite3').Statement<[string], { client_id: number; user_id: string }>;
+    addOwner: import('better-sqlite3').Statement<[string, number, string]>;
+    exists: import('better-sqlite3').Statement<[string, string], { x: number }>;
+    names: import('better-sqlite3').Statement<[], { doc: string }>;
+  };
+
+  constructor(private readonly db: DB, private readonly queue: CommitQueue) {
+    this.q = {
+      snapshot: db.prepare('SELECT data, upto_seq FROM doc_snapshots WHERE doc = ?'),
+      updates: db.prepare('SELECT data FROM doc_updates WHERE doc = ? AND seq > ? ORDER BY seq'),
+      insert: db.prepare('INSERT INTO doc_updates (doc, data) VALUES (?, ?)'),
+      maxSeq: db.prepare('SELECT max(seq) AS m FROM doc_updates WHERE doc = ?'),
+      putSnapshot: db.prepare(
+        `INSERT INTO doc_snapshots (doc, data, upto_seq, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(doc) DO UPDATE SET data = excluded.data, upto_seq = excluded.upto_seq, updated_at = excluded.updated_at`,
+      ),
+      deleteUpTo: db.prepare('DELETE FROM doc_updates WHERE doc = ? AND seq <= ?'),
+      owners: db.prepare('SELECT client_id, user_id FROM client_owners WHERE doc = ?'),
+      addOwner: db.prepare('INSERT OR IGNORE INTO client_owners (doc, client_id, user_id) VALUES (?, ?, ?)'),
+      exists: db.prepare(
+        'SELECT 1 AS x FROM doc_snapshots WHERE doc = ? UNION ALL SELECT 1 FROM doc_updates WHERE doc = ? LIMIT 1',
+      ),
+      names: db.prepare('SELECT doc FROM doc_snapshots UNION SELECT DISTINCT doc FROM doc_updates'),
+    };
+  }
+
+  exists(docName: string): boolean {
+    return this.q.exists.get(docName, docName) !== undefined;
+  }
+
+  docNames(): string[] {
+    return this.q.names.all().map((r) => r.doc);
+  }
+
+  /** Reads a document back: its snapshot, then every update logged after it, in order. */
+  load(docName: string): LoadedDoc {
+    const doc = new Y.Doc({ gc: true });
+    const snap = this.q.snapshot.get(docName);
+    const updates = this.q.updates.all(docName, snap?.upto_seq ?? 0);
+    doc.transact(() => {
+      if (snap) Y.applyUpdate(doc, snap.data);
+      for (const u of updates) Y.applyUpdate(doc, u.data);
+    });
+    const owners = new Map<number, string>();
+    for (const r of this.q.owners.all(docName)) owners.set(r.client_id, r.user_id);
+    return { doc, updatesSinceSnapshot: updates.length, owners };
+  }
+
+  /** Queues an accepted update; it is on disk once the queue's next batch commits. */
+  append(docName: string, update: Uint8Array): void {
+    this.queue.write(() => {
+      this.q.insert.run(docName, update);
+    });
+  }
+
+  recordOwner(docName: string, clientId: number, userId: string): void {
+    this.queue.write(() => {
+      this.q.addOwner.run(docName, clientId, userId);
+    });
+  }
+
+  /**
+   * Replaces the log with a snapshot of `doc`. Queued behind every update already applied to `doc`,
+   * so the snapshot covers exactly the rows it deletes.
+   */
+  compact(docName: string, doc: Y.Doc): void {
+    const state = Y.encodeStateAsUpdate(doc);
+    this.queue.write(() => {
+      const upto = this.q.maxSeq.get(docName)?.m ?? 0;
+      const prev = this.q.snapshot.get(docName)?.upto_seq ?? 0;
+      this.q.putSnapshot.run(docName, state, Math.max(upto, prev), new Date().toISOString());
+      if (upto > 0) this.q.deleteUpTo.run(docName, upto);
+    });
+  }
+
+  /** Size on disk of a document's snapshot and log, for admin stats. */
+  sizeOf(docName: string): { snapshotBytes: number; logBytes: number; logRows: number } {
+    const s = this.db.prepare('SELECT length(data) AS n FROM doc_snapshots WHERE doc = ?').get(docName) as
+      | { n: number }
+      | undefined;
+    const l = this.db
+      .prepare('SELECT count(*) AS c, coalesce(sum(length(data)),0) AS n FROM doc_updates WHERE doc = ?')
+      .get(docName) as { c: number; n: number };
+    return { snapshotBytes: s?.n ?? 0, logBytes: l.n, logRows: l.c };
+  }
+}

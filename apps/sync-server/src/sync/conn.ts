@@ -1,0 +1,47 @@
+// One client connection as the rooms see it: who it is, what it may receive, and how to reach it.
+
+import type { WebSocket } from 'ws';
+import type { Actor } from '../gate/actor.js';
+
+let nextConnId = 1;
+
+export class Conn {
+  readonly id = nextConnId++;
+  readonly since = Date.now();
+  /** Yjs client ids whose presence this connection controls. */
+  readonly awarenessIds = new Set<number>();
+  private tokens: number;
+  private lastRefill = Date.now();
+
+  constructor(
+    readonly ws: WebSocket,
+    public actor: Actor,
+    readonly tokenHash: string,
+    /** Asked for Pamoja's extension messages (saved acks, refusal details, locks, notifications). */
+    readonly ext: boolean,
+    private readonly ratePerSec: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  send(msg: Uint8Array): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(msg);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      // Close reasons are limited to 123 bytes by the WebSocket protocol.
+      this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    }
+  }
+
+  /** Token bucket: false when this message is over the connection's budget. */
+  takeToken(now = Date.now()): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.ratePerSec);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

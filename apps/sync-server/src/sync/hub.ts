@@ -1,0 +1,188 @@
+// The WebSocket side of the server: authenticate the upgrade, open rooms on first use, decode each
+// message within limits, and hand it to its room. Bad input closes that one connection, nothing else.
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import * as decoding from 'lib0/decoding';
+import { patientIdFromDocName } from '@pamoja/schema';
+import type { ServerContext } from '../context.js';
+import type { Actor } from '../gate/actor.js';
+import { Conn } from './conn.js';
+import { MalformedMessage, Room } from './room.js';
+import { CLOSE, MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_QUERY_AWARENESS, MSG_SYNC } from './protocol.js';
+
+export class Hub {
+  readonly rooms = new Map<string, Room>();
+  readonly wss: WebSocketServer;
+  private readonly lockTimer: NodeJS.Timeout;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.maxFrameBytes });
+    ctx.sessions.onRevoke((tokenHash) => this.closeSessions((c) => c.tokenHash === tokenHash, CLOSE.unauthorized, 'Signed out'));
+    this.lockTimer = setInterval(() => {
+      for (const r of this.rooms.values()) if (r.locks.expire()) r.broadcastLocks();
+    }, 10_000);
+    this.lockTimer.unref();
+  }
+
+  /** HTTP upgrade on /sync/<docName>?token=...: refused before any WebSocket exists unless all is well. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (status: number, text: string): void => {
+      this.ctx.metrics.connectionsRefused++;
+      socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      socket.destroy();
+    };
+    if (!url.pathname.startsWith('/sync/')) return refuse(404, 'Not Found');
+    let docName: string;
+    try {
+      docName = decodeURIComponent(url.pathname.slice('/sync/'.length));
+    } catch {
+      return refuse(400, 'Bad document name');
+    }
+    if (!patientIdFromDocName(docName)) return refuse(404, 'Unknown document; expected patient:<id>');
+    const origin = req.headers.origin;
+    const allowed = this.ctx.config.allowedOrigins;
+    if (origin && allowed.length && !allowed.includes(origin)) return refuse(403, 'Origin not allowed');
+    const session = this.ctx.sessions.check(url.searchParams.get('token'));
+    if (!session) {
+      this.ctx.audit.record(null, [{ action: 'CONNECT', outcome: 'denied', path: docName, detail: 'missing, bad, expired or revoked token' }]);
+      return refuse(401, 'Unauthorized');
+    }
+    const actor: Actor = {
+      userId: session.user.id, username: session.user.username, name: session.user.name, role: session.user.role,
+      device: url.searchParams.get('device')?.slice(0, 100) ?? session.device,
+      ip: req.socket.remoteAddress ?? null,
+      userAgent: (req.headers['user-agent'] ?? '').slice(0, 300) || null,
+    };
+    const ext = url.searchParams.get('ext') === '1';
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, docName, actor, session.tokenHash, ext));
+  }
+
+  private room(docName: string): Room {
+    let room = this.rooms.get(docName);
+    if (!room) {
+      room = new Room(docName, this.ctx);
+      this.rooms.set(docName, room);
+    }
+    if (room.unloadTimer) {
+      clearTimeout(room.unloadTimer);
+      room.unloadTimer = null;
+    }
+    return room;
+  }
+
+  private accept(ws: WebSocket, docName: string, actor: Actor, tokenHash: string, ext: boolean): void {
+    const cfg = this.ctx.config;
+    const conn = new Conn(ws, actor, tokenHash, ext, cfg.rateLimitPerSec, cfg.rateLimitBurst);
+    let room: Room;
+    try {
+      room = this.room(docName);
+    } catch (e) {
+      this.ctx.log.error({ err: e, docName }, 'could not open document');
+      conn.close(1011, 'The record could not be opened');
+      return;
+    }
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(room, conn, data, isBinary));
+    ws.on('close', () => this.onClose(room, conn));
+    ws.on('error', (err) => this.ctx.log.warn({ err: err.message, user: actor.username }, 'websocket error'));
+    room.join(conn);
+  }
+
+  private onMessage(room: Room, conn: Conn, data: Buffer, isBinary: boolean): void {
+    const m = this.ctx.metrics;
+    m.messagesIn++;
+    m.bytesIn += data.length;
+    if (!conn.takeToken()) {
+      this.ctx.log.warn({ user: conn.actor.username }, 'rate limit exceeded');
+      conn.close(CLOSE.rateLimited, 'Too many messages; slow down');
+      return;
+    }
+    if (!isBinary) {
+      conn.close(CLOSE.malformed, 'Expected a binary y-websocket message');
+      return;
+    }
+    try {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+      const d = decoding.createDecoder(bytes);
+      const type = decoding.readVarUint(d);
+      switch (type) {
+        case MSG_SYNC:
+          room.onSync(conn, d);
+          break;
+        case MSG_AWARENESS:
+          room.onAwareness(conn, decoding.readVarUint8Array(d));
+          break;
+        case MSG_QUERY_AWARENESS:
+          room.onQueryAwareness(conn);
+          break;
+        case MSG_AUTH:
+          break; // clients have nothing to say here
+        case MSG_EXT: {
+          const body = JSON.parse(decoding.readVarString(d)) as unknown;
+          if (!body || typeof body !== 'object') throw new MalformedMessage('extension message must be a JSON object');
+          room.onExt(conn, body as Record<string, unknown>);
+          break;
+        }
+        default:
+          throw new MalformedMessage(`unknown message type ${type}`);
+      }
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.ctx.log.warn({ user: conn.actor.username, doc: room.name, reason }, 'malformed message');
+      conn.close(CLOSE.malformed, `Malformed message: ${reason}`);
+    }
+  }
+
+  private onClose(room: Room, conn: Conn): void {
+    room.leave(conn);
+    if (room.conns.size === 0 && !room.unloadTimer) {
+      room.unloadTimer = setTimeout(() => this.unload(room), this.ctx.config.unloadDelayMs);
+      room.unloadTimer.unref();
+    }
+  }
+
+  /** Writes a final snapshot and frees the document once nobody is on it. */
+  unload(room: Room): void {
+    if (room.conns.size > 0) return;
+    room.unloadTimer = null;
+    if (room.updatesSinceSnapshot > 0) room.compact();
+    this.rooms.delete(room.name);
+    this.ctx.queue.afterCommit(() => room.destroy());
+  }
+
+  /** Opens (or returns) a room without a connection: for the HTTP API's server-side writes. */
+  open(docName: string): Room {
+    const room = this.room(docName);
+    if (room.conns.size === 0 && !room.unloadTimer) {
+      room.unloadTimer = setTimeout(() => this.unload(room), this.ctx.config.unloadDelayMs);
+      room.unloadTimer.unref();
+    }
+    return room;
+  }
+
+  connections(): Conn[] {
+    return [...this.rooms.values()].flatMap((r) => [...r.conns]);
+  }
+
+  closeSessions(match: (c: Conn) => boolean, code: number, reason: string): number {
+    let n = 0;
+    for (const c of this.connections()) if (match(c)) (c.close(code, reason), n++);
+    return n;
+  }
+
+  close(): void {
+    clearInterval(this.lockTimer);
+    for (const c of this.connections()) c.close(CLOSE.serverShutdown, 'Server shutting down');
+    for (const room of this.rooms.values()) {
+      if (room.unloadTimer) clearTimeout(room.unloadTimer);
+      if (room.updatesSinceSnapshot > 0) room.compact();
+    }
+    this.ctx.queue.flush();
+    for (const room of this.rooms.values()) room.destroy();
+    this.rooms.clear();
+    this.wss.close();
+  }
+}

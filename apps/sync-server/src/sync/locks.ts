@@ -1,0 +1,79 @@
+// Field locks: one person at a time on fields that must not be edited concurrently. Granted by the
+// server, visible to everyone on the record, released on request, on disconnect, or after idling.
+
+export const LOCK_IDLE_MS = 5 * 60_000;
+/** Fields and units that can be locked: single-value fields where a concurrent edit is dangerous. */
+export const LOCKABLE = [
+  /^visits\/[^/]+\/triage\/category$/,
+  /^visits\/[^/]+\/diagnoses$/,
+  /^visits\/[^/]+\/billing\/(paymentStatus|amountPaid|amountDue)$/,
+  /^visits\/[^/]+\/payments$/,
+];
+
+export interface Lock {
+  path: string;
+  userId: string;
+  name: string;
+  role: string;
+  connId: number;
+  since: number;
+  touched: number;
+}
+
+export class LockTable {
+  private readonly locks = new Map<string, Lock>();
+
+  constructor(private readonly idleMs = LOCK_IDLE_MS) {}
+
+  list(now = Date.now()): Lock[] {
+    this.expire(now);
+    return [...this.locks.values()];
+  }
+
+  acquire(req: Omit<Lock, 'since' | 'touched'>, now = Date.now()): { ok: true } | { ok: false; reason: string } {
+    if (!LOCKABLE.some((re) => re.test(req.path))) return { ok: false, reason: `${req.path} cannot be locked` };
+    this.expire(now);
+    const held = this.locks.get(req.path);
+    if (held && held.userId !== req.userId) return { ok: false, reason: `${held.name} is editing this field` };
+    this.locks.set(req.path, { ...req, since: held?.since ?? now, touched: now });
+    return { ok: true };
+  }
+
+  release(path: string, userId: string): boolean {
+    const held = this.locks.get(path);
+    if (!held || held.userId !== userId) return false;
+    this.locks.delete(path);
+    return true;
+  }
+
+  releaseConnection(connId: number): boolean {
+    let any = false;
+    for (const [p, l] of this.locks) if (l.connId === connId) (this.locks.delete(p), (any = true));
+    return any;
+  }
+
+  /** Keeps the holder's lock alive while they write. */
+  touch(userId: string, paths: string[], now = Date.now()): void {
+    for (const p of paths) {
+      const l = this.locks.get(p);
+      if (l && l.userId === userId) l.touched = now;
+    }
+  }
+
+  /** The name of whoever else holds a lock on this field or its unit. */
+  heldByOther(fieldPath: string, unitPath: string, userId: string, now = Date.now()): string | null {
+    this.expire(now);
+    for (const p of [fieldPath, unitPath]) {
+      const l = this.locks.get(p);
+      if (l && l.userId !== userId) return l.name;
+    }
+    return null;
+  }
+
+  /** Drops locks idle too long; returns true when any went. */
+  expire(now = Date.now()): boolean {
+    let any = false;
+    for (const [p, l] of this.locks) if (now - l.touched > this.idleMs) (this.locks.delete(p), (any = true));
+    return any;
+  }
+}

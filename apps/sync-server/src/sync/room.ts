@@ -1,0 +1,260 @@
+// A room: one open patient document, its connections and their presence. Incoming messages pass
+// the gate's stages in order: decode, check, persist, audit, then fan out once committed.
+
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { conflictsOf, newId, patientIdFromDocName, type Conflict } from '@pamoja/schema';
+import type { ServerContext } from '../context.js';
+import { applyGuarded, type GateResult } from '../gate/gate.js';
+import { SYSTEM_ACTOR, type Actor } from '../gate/actor.js';
+import type { AuditEntry } from '../audit/audit-log.js';
+import { LockTable } from './locks.js';
+import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampPresence } from './presence.js';
+import type { Conn } from './conn.js';
+import {
+  MSG_SYNC, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
+} from './protocol.js';
+
+export class Room {
+  readonly doc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly conns = new Set<Conn>();
+  readonly locks = new LockTable();
+  readonly patientId: string | null;
+  readonly owners: Map<number, string>;
+  updatesSinceSnapshot: number;
+  unloadTimer: NodeJS.Timeout | null = null;
+  readonly openedAt = Date.now();
+
+  constructor(readonly name: string, private readonly ctx: ServerContext) {
+    const loaded = ctx.docs.load(name);
+    this.doc = loaded.doc;
+    this.owners = loaded.owners;
+    this.updatesSinceSnapshot = loaded.updatesSinceSnapshot;
+    this.patientId = patientIdFromDocName(name);
+    // The server writes under a client id nobody else has used in this document.
+    const sv = Y.encodeStateVector(this.doc);
+    const used = Y.decodeStateVector(sv);
+    while (used.has(this.doc.clientID) || this.owners.has(this.doc.clientID)) this.doc.clientID = Math.floor(Math.random() * 0xffffffff);
+    this.owners.set(this.doc.clientID, SYSTEM_ACTOR.userId);
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.awareness.setLocalState(null);
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+      const changed = [...added, ...updated, ...removed];
+      const msg = awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      for (const c of this.conns) c.send(msg);
+    });
+  }
+
+  join(conn: Conn): void {
+    this.conns.add(conn);
+    conn.send(syncMessage(SYNC_STEP1, Y.encodeStateVector(this.doc)));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length) conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)));
+    if (conn.ext) conn.send(extMessage({ type: 'locks', locks: this.lockList() }));
+    this.ctx.audit.record(conn.actor, [{ action: 'VIEW', outcome: 'ok', patientId: this.patientId, path: this.name }]);
+  }
+
+  leave(conn: Conn): void {
+    this.conns.delete(conn);
+    if (conn.awarenessIds.size) awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], conn);
+    if (this.locks.releaseConnection(conn.id)) this.broadcastLocks();
+  }
+
+  /** Sync protocol: step 1 is answered with what the client lacks; step 2 and updates pass the gate. */
+  onSync(conn: Conn, d: decoding.Decoder): void {
+    const step = decoding.readVarUint(d);
+    const payload = decoding.readVarUint8Array(d);
+    if (step === SYNC_STEP1) {
+      const sv = payload;
+      // Answer only once everything already applied is on disk, so no one sees unsaved state.
+      this.ctx.queue.afterCommit(() => conn.send(syncMessage(SYNC_STEP2, Y.encodeStateAsUpdate(this.doc, sv))));
+      return;
+    }
+    if (step !== SYNC_STEP2 && step !== SYNC_UPDATE) throw new MalformedMessage(`unknown sync step ${step}`);
+    this.receiveUpdate(conn, payload);
+  }
+
+  receiveUpdate(conn: Conn, update: Uint8Array): GateResult {
+    const actor = conn.actor;
+    const claimed: number[] = [];
+    const result = applyGuarded(this.doc, update, conn, {
+      role: actor.role,
+      enforce: this.ctx.config.gate,
+      lockedBy: (field, unit) => this.locks.heldByOther(field, unit, actor.userId),
+      checkAuthor: (clientId) => {
+        const owner = this.owners.get(clientId);
+        if (owner === undefined) {
+          this.owners.set(clientId, actor.userId);
+          claimed.push(clientId);
+          return null;
+        }
+        return owner === actor.userId ? null : 'These changes were made under another person\'s session and cannot be sent as yours';
+      },
+    });
+    this.afterGate(conn, actor, result, claimed);
+    return result;
+  }
+
+  private afterGate(conn: Conn | null, actor: Actor, result: GateResult, claimed: number[]): void {
+    const ctx = this.ctx;
+    const refused = result.refusals.length > 0 || result.wholeRefusal !== null;
+    if (refused) ctx.metrics.updatesRefused++;
+    if (!result.changed) {
+      for (const id of claimed) this.owners.delete(id);
+      if (result.wholeRefusal && conn) this.tellRefused(conn, [{ path: '(update)', reason: result.wholeRefusal, tried: null }]);
+      return;
+    }
+    // Persist, then audit in the same batch.
+    for (const u of result.updates) ctx.docs.append(this.name, u);
+    for (const id of claimed) {
+      if (result.authors.has(id)) ctx.docs.recordOwner(this.name, id, actor.userId);
+      else this.owners.delete(id);
+    }
+    this.updatesSinceSnapshot += result.updates.length;
+    ctx.metrics.updatesAccepted++;
+    const entries: AuditEntry[] = result.fields.map((f) => ({
+      action: 'UPDATE', outcome: f.outcome, patientId: this.patientId, visitId: f.visitId, path: f.path,
+      oldValue: f.oldValue, newValue: f.newValue, detail: f.reason ?? null,
+    }));
+    ctx.audit.record(actor, entries);
+    if (conn) this.locks.touch(actor.userId, result.fields.map((f) => f.path));
+    if (result.conflicts.length) this.recordConflicts(actor, result);
+    if (this.patientId) ctx.patients.refresh(this.patientId, this.doc);
+    if (this.updatesSinceSnapshot >= ctx.config.snapshotEvery) this.compact();
+
+    const updates = result.updates;
+    const fields = result.fields;
+    ctx.queue.afterCommit((err) => {
+      if (err) {
+        // Not on disk: tell no one it is saved; the sender's client will send it again on reconnect.
+        conn?.close(1011, 'The server could not save your change; reconnecting');
+        return;
+      }
+      const msgs = updates.map((u) => syncMessage(SYNC_UPDATE, u));
+      for (const c of this.conns) {
+        if (c === conn && !refused) continue; // the sender has its own change already
+        for (const m of msgs) c.send(m);
+      }
+      if (conn) {
+        if (refused) this.tellRefused(conn, result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]);
+        if (conn.ext) conn.send(extMessage({ type: 'saved', at: new Date().toISOString() }));
+      }
+      ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor, fields });
+    });
+  }
+
+  private tellRefused(conn: Conn, refusals: { path: string; reason: string; tried: unknown }[]): void {
+    const unique = [...new Set(refusals.map((r) => r.reason))];
+    conn.send(permissionDenied(unique.join('\n')));
+    if (conn.ext) conn.send(extMessage({ type: 'refused', refusals }));
+  }
+
+  /** Writes found conflicts into the record's conflict list, as the server. */
+  private recordConflicts(actor: Actor, result: GateResult): void {
+    const now = new Date().toISOString();
+    this.writeAsServer(() => {
+      const map = conflictsOf(this.doc);
+      for (const c of result.conflicts) {
+        const theirUserId = this.owners.get(c.theirs.clientId) ?? null;
+        const theirUser = theirUserId ? this.ctx.users.byId(theirUserId) : null;
+        const conflict: Conflict = {
+          id: newId(), path: c.path, detectedAt: now,
+          values: [
+            { value: c.theirs.value, userId: theirUserId, username: theirUser?.username ?? null, at: now },
+            { value: c.ours.value, userId: actor.userId, username: actor.username, at: now },
+          ],
+        };
+        map.set(conflict.id, conflict);
+      }
+    });
+  }
+
+  /** Applies a server-side change (conflict bookkeeping, resolutions), persisted and fanned out like any other. */
+  writeAsServer(fn: () => void, actor: Actor = SYSTEM_ACTOR, audit: AuditEntry[] = []): void {
+    let update: Uint8Array | null = null;
+    const grab = (u: Uint8Array): void => {
+      update = u;
+    };
+    this.doc.on('update', grab);
+    try {
+      this.doc.transact(fn, SYSTEM_ACTOR);
+    } finally {
+      this.doc.off('update', grab);
+    }
+    if (!update) return;
+    const u: Uint8Array = update;
+    this.ctx.docs.append(this.name, u);
+    this.updatesSinceSnapshot++;
+    this.ctx.audit.record(actor, audit);
+    if (this.patientId) this.ctx.patients.refresh(this.patientId, this.doc);
+    this.ctx.queue.afterCommit((err) => {
+      if (err) return;
+      const m = syncMessage(SYNC_UPDATE, u);
+      for (const c of this.conns) c.send(m);
+    });
+  }
+
+  compact(): void {
+    this.ctx.docs.compact(this.name, this.doc);
+    this.updatesSinceSnapshot = 0;
+  }
+
+  /** Presence: only for the sender's own client ids, stamped with the sender's identity. */
+  onAwareness(conn: Conn, update: Uint8Array): void {
+    const entries = decodeAwarenessUpdate(update);
+    const kept = [];
+    const denied: number[] = [];
+    for (const e of entries) {
+      const holder = [...this.conns].find((c) => c !== conn && c.awarenessIds.has(e.clientId));
+      const owner = this.owners.get(e.clientId);
+      if (holder || (owner !== undefined && owner !== conn.actor.userId)) {
+        denied.push(e.clientId);
+        continue;
+      }
+      if (e.state !== null) conn.awarenessIds.add(e.clientId);
+      kept.push({ ...e, state: e.state === null ? null : stampPresence(e.state, conn.actor) });
+    }
+    if (kept.length) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate(kept), conn);
+    if (denied.length) conn.send(permissionDenied('You can only set your own presence'));
+  }
+
+  onQueryAwareness(conn: Conn): void {
+    const ids = [...this.awareness.getStates().keys()];
+    conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)));
+  }
+
+  /** Extension messages: field locks. */
+  onExt(conn: Conn, body: Record<string, unknown>): void {
+    const type = body.type;
+    const path = typeof body.path === 'string' ? body.path.slice(0, 300) : '';
+    if (type === 'lock') {
+      const r = this.locks.acquire({
+        path, userId: conn.actor.userId, name: conn.actor.name, role: conn.actor.role, connId: conn.id,
+      });
+      conn.send(extMessage({ type: 'lock-result', path, ok: r.ok, reason: r.ok ? undefined : r.reason }));
+      if (r.ok) this.broadcastLocks();
+    } else if (type === 'unlock') {
+      if (this.locks.release(path, conn.actor.userId)) this.broadcastLocks();
+    } else {
+      conn.send(extMessage({ type: 'error', message: `Unknown request ${String(type)}` }));
+    }
+  }
+
+  lockList(): { path: string; userId: string; name: string; role: string; since: number }[] {
+    return this.locks.list().map(({ path, userId, name, role, since }) => ({ path, userId, name, role, since }));
+  }
+
+  broadcastLocks(): void {
+    const msg = extMessage({ type: 'locks', locks: this.lockList() });
+    for (const c of this.conns) if (c.ext) c.send(msg);
+  }
+
+  destroy(): void {
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+export class MalformedMessage extends Error {}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { WebSocket } from 'ws';
+import { sectionOf } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { api, login, stockClient, synced, testServer, until, wsUrl } from '../helpers/server.js';
+
+let srv: RunningServer;
+beforeAll(async () => {
+  srv = await testServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+function upgradeStatus(url: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('error', () => resolve('error'));
+  });
+}
+
+describe('foundation', () => {
+  it('lists the demo patients with their visit step', async () => {
+    const token = await login(srv.url, 'reception');
+    const r = await api<{ id: string; opNumber: string; firstName: string; lastName: string; visitStatus: string }[]>(srv.url, token, 'GET', '/api/patients');
+    expect(r.status).toBe(200);
+    expect(r.body.length).toBeGreaterThanOrEqual(4);
+    expect(r.body.map((p) => p.lastName)).toContain('Mutua');
+    expect(r.body.every((p) => /^OP-\d{4}-\d{6}$/.test(p.opNumber))).toBe(true);
+    expect(new Set(r.body.map((p) => p.visitStatus))).toEqual(new Set(['TRIAGE', 'CONSULTATION', 'LAB', 'PHARMACY']));
+  });
+
+  it('two stock y-websocket clients converge on one record through the server', async () => {
+    const nurseToken = await login(srv.url, 'nurse');
+    const clinToken = await login(srv.url, 'clinician');
+    const patients = await api<{ id: string; visitId: string }[]>(srv.url, nurseToken, 'GET', '/api/patients?q=Hassan');
+    const { id, visitId } = patients.body[0]!;
+    const a = stockClient(srv.url, `patient:${id}`, nurseToken);
+    const b = stockClient(srv.url, `patient:${id}`, clinToken);
+    await Promise.all([synced(a.provider), synced(b.provider)]);
+    expect(sectionOf(b.doc, visitId, 'workflow')?.get('status')).toBe('TRIAGE');
+    sectionOf(a.doc, visitId, 'vitals')!.set('temperature', 37.8);
+    sectionOf(b.doc, visitId, 'diagnoses')!.set('dx1', { code: 'B54', display: 'Unspecified malaria' });
+    await until(() => sectionOf(b.doc, visitId, 'vitals')?.get('temperature') === 37.8, 5000, 'vitals at b');
+    await until(() => sectionOf(a.doc, visitId, 'diagnoses')?.has('dx1') === true, 5000, 'diagnosis at a');
+    expect(Y.encodeStateVector(a.doc)).toEqual(Y.encodeStateVector(b.doc));
+    a.provider.destroy();
+    b.provider.destroy();
+  });
+
+  it('refuses WebSocket upgrades without a valid token', async () => {
+    const token = await login(srv.url, 'nurse');
+    const patients = await api<{ id: string }[]>(srv.url, token, 'GET', '/api/patients');
+    const doc = `patient:${patients.body[0]!.id}`;
+    expect(await upgradeStatus(`${wsUrl(srv.url)}/${doc}`)).toBe(401);
+    expect(await upgradeStatus(`${wsUrl(srv.url)}/${doc}?token=not-a-token`)).toBe(401);
+    await api(srv.url, token, 'POST', '/api/auth/logout');
+    expect(await upgradeStatus(`${wsUrl(srv.url)}/${doc}?token=${token}`)).toBe(401);
+    const fresh = await login(srv.url, 'nurse');
+    expect(await upgradeStatus(`${wsUrl(srv.url)}/${doc}?token=${fresh}`)).toBe('open');
+  });
+});
