@@ -30,6 +30,8 @@ export interface Config {
   unloadDelayMs: number;
   /** ALLOWED_ORIGINS: comma-separated browser origins allowed to open WebSockets; empty = any. */
   allowedOrigins: string[];
+  /** BACKUP_DIR: where POST /admin/backups writes. Unset (null): <DATA_DIR>/backups; better another disk. */
+  backupDir: string | null;
   /** GATE: `on` (default). `off` turns the role check off; for benchmarks only, never in a clinic. */
   gate: boolean;
 }
@@ -64,5 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unloadDelayMs: num(env, 'UNLOAD_DELAY_MS', 5000),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     gate: (env.GATE ?? 'on').toLowerCase() !== 'off',
+    backupDir: env.BACKUP_DIR ? path.resolve(env.BACKUP_DIR) : null,
   };
 }

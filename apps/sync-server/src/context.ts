@@ -21,8 +21,15 @@ export interface RecordChanged {
   fields: FieldChange[];
 }
 
+/** How long one sync message took: the synchronous gate, and receipt until on disk (null if nothing was stored). */
+export interface SyncTiming {
+  gateMs: number;
+  commitMs: number | null;
+}
+
 export interface ServerEvents {
   'record-changed': [RecordChanged];
+  'sync-timing': [SyncTiming];
 }
 
 export interface ServerContext {

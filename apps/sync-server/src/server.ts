@@ -19,6 +19,7 @@ import type { ServerContext, ServerEvents } from './context.js';
 import { authRoutes, type AppEnv } from './http/auth.js';
 import { patientRoutes } from './http/patients.js';
 import { staticFiles } from './http/static.js';
+import { adminRoutes } from './http/admin.js';
 import { seedDemoClinic } from './seed/demo.js';
 
 export interface RunningServer {
@@ -62,6 +63,7 @@ export function buildApp(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   });
   app.route('/api/auth', authRoutes(ctx));
   app.route('/api/patients', patientRoutes(ctx, hub));
+  app.route('/admin', adminRoutes(ctx, hub));
   app.all('/api/*', (c) => c.json({ error: 'No such endpoint' }, 404));
   app.get('*', staticFiles(ctx.config.webDist));
   return app;

@@ -1,0 +1,44 @@
+// /admin/backups: online backups into BACKUP_DIR while the server runs, listed and downloadable.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { backupTo } from '../ops/backup.js';
+import type { AppEnv } from './auth.js';
+import { param } from './admin-validate.js';
+
+const BackupName = z.string().regex(/^pamoja-[0-9TZ-]+\.sqlite$/, 'is not a backup file name');
+
+export const backupDirOf = (ctx: ServerContext): string => ctx.config.backupDir ?? path.join(ctx.config.dataDir, 'backups');
+
+export function adminBackupRoutes(ctx: ServerContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const dir = backupDirOf(ctx);
+
+  app.post('/', async (c) => {
+    ctx.queue.flush(); // every acknowledged change is in the copy
+    const r = await backupTo(ctx.db, dir);
+    ctx.audit.record(c.get('actor'), [{ action: 'BACKUP', outcome: 'ok', path: path.basename(r.file), detail: `${r.bytes} bytes in ${r.ms} ms` }]);
+    ctx.log.info({ file: r.file, bytes: r.bytes, ms: r.ms }, 'backup written');
+    return c.json({ name: path.basename(r.file), ...r }, 201);
+  });
+
+  app.get('/', (c) => {
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => BackupName.safeParse(n).success).sort().reverse() : [];
+    return c.json({ dir, backups: names.map((name) => ({ name, bytes: fs.statSync(path.join(dir, name)).size })) });
+  });
+
+  app.get('/:name', (c) => {
+    const name = param(c, 'name', BackupName);
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) return c.json({ error: 'No such backup' }, 404);
+    ctx.audit.record(c.get('actor'), [{ action: 'BACKUP_DOWNLOAD', outcome: 'ok', path: name }]);
+    c.header('content-type', 'application/vnd.sqlite3');
+    c.header('content-disposition', `attachment; filename="${name}"`);
+    return c.body(fs.readFileSync(file));
+  });
+
+  return app;
+}

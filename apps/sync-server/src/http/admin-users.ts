@@ -1,0 +1,55 @@
+// /admin/users: staff accounts and roles.
+
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ROLES } from '@pamoja/permissions';
+import type { UserAdmin } from '../admin/users.js';
+import type { AppEnv } from './auth.js';
+import { BadInput, body, param } from './admin-validate.js';
+
+const Username = z.string().trim().min(2, 'must be at least 2 characters').max(40)
+  .regex(/^[a-z0-9._-]+$/, 'may use lower-case letters, digits, dot, dash and underscore');
+const Name = z.string().trim().min(1, 'is required').max(100);
+const Password = z.string().min(8, 'must be at least 8 characters').max(200);
+const Role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
+const UserId = z.string().min(1).max(100);
+
+const CreateUser = z.strictObject({ username: Username, name: Name, role: Role, password: Password });
+const EditUser = z.strictObject({ name: Name.optional(), role: Role.optional(), disabled: z.boolean().optional() });
+const ResetPassword = z.strictObject({ password: Password, signOut: z.boolean().default(true) });
+
+export function adminUserRoutes(users: UserAdmin): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/', (c) => c.json(users.list()));
+
+  app.post('/', async (c) => {
+    const input = await body(c, CreateUser);
+    return c.json(await users.create(c.get('actor'), input), 201);
+  });
+
+  app.get('/:id', (c) => c.json(users.get(param(c, 'id', UserId))));
+
+  /** Name, role and enabled state; each given field is one audited change, applied in that order. */
+  app.patch('/:id', async (c) => {
+    const id = param(c, 'id', UserId);
+    const edit = await body(c, EditUser);
+    if (edit.name === undefined && edit.role === undefined && edit.disabled === undefined) {
+      throw new BadInput('Send at least one of name, role, disabled');
+    }
+    const by = c.get('actor');
+    let result: Record<string, unknown> = { ...users.get(id) };
+    if (edit.name !== undefined) result = { ...result, ...users.rename(by, id, edit.name) };
+    if (edit.role !== undefined) result = { ...result, ...users.changeRole(by, id, edit.role) };
+    if (edit.disabled !== undefined) result = { ...result, ...users.setDisabled(by, id, edit.disabled) };
+    return c.json(result);
+  });
+
+  app.post('/:id/password', async (c) => {
+    const id = param(c, 'id', UserId);
+    const input = await body(c, ResetPassword);
+    return c.json(await users.resetPassword(c.get('actor'), id, input.password, input.signOut));
+  });
+
+  return app;
+}
