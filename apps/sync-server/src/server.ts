@@ -18,8 +18,10 @@ import { Hub } from './sync/hub.js';
 import type { ServerContext, ServerEvents } from './context.js';
 import { authRoutes, type AppEnv } from './http/auth.js';
 import { patientRoutes } from './http/patients.js';
+import { conflictRoutes } from './http/conflicts.js';
 import { staticFiles } from './http/static.js';
 import { adminRoutes } from './http/admin.js';
+import { mountWorkflow } from './http/workflow.js';
 import { seedDemoClinic } from './seed/demo.js';
 
 export interface RunningServer {
@@ -62,7 +64,9 @@ export function buildApp(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
     }
   });
   app.route('/api/auth', authRoutes(ctx));
+  mountWorkflow(app, ctx, hub); // before the patient routes: it follows registrations
   app.route('/api/patients', patientRoutes(ctx, hub));
+  app.route('/api/patients', conflictRoutes(ctx, hub));
   app.route('/admin', adminRoutes(ctx, hub));
   app.all('/api/*', (c) => c.json({ error: 'No such endpoint' }, 404));
   app.get('*', staticFiles(ctx.config.webDist));

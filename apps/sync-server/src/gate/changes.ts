@@ -56,8 +56,12 @@ export function describe(doc: Y.Doc, op: Change['op'], item: Y.Item, cache: Map<
 /** Was this struct created by the current transaction? */
 export const isNew = (tr: Y.Transaction, id: Y.ID): boolean => id.clock >= (tr.beforeState.get(id.client) ?? 0);
 
-/** Every struct added in this transaction, client by client. */
-export function insertedItems(tr: Y.Transaction): Y.Item[] {
+/**
+ * Every item added in this transaction, client by client. `collected` is set when some new struct
+ * integrated as already garbage-collected (its parent was deleted): the sender's bytes still carry
+ * that content, so they must not be stored or passed on as they are.
+ */
+export function insertedItems(tr: Y.Transaction, flags: { collected: boolean } = { collected: false }): Y.Item[] {
   const out: Y.Item[] = [];
   tr.doc.store.clients.forEach((structs, client) => {
     const before = tr.beforeState.get(client) ?? 0;
@@ -66,9 +70,19 @@ export function insertedItems(tr: Y.Transaction): Y.Item[] {
     for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
       const s = structs[i];
       if (s instanceof Y.Item) out.push(s);
+      else if (s instanceof Y.GC) flags.collected = true;
     }
   });
   return out;
+}
+
+/** Did any client's clock move (including structs that arrived already garbage-collected)? */
+export function stateAdvanced(tr: Y.Transaction): boolean {
+  for (const [client, structs] of tr.doc.store.clients) {
+    const last = structs[structs.length - 1];
+    if (last && last.id.clock + last.length > (tr.beforeState.get(client) ?? 0)) return true;
+  }
+  return false;
 }
 
 /** Every item that existed before this transaction and was deleted by it. */

@@ -3,7 +3,7 @@
 
 import * as Y from 'yjs';
 import type { Role } from '@pamoja/permissions';
-import { deletedItems, describe, insertedItems, isNew, previousVisible, valueOf, type Change } from './changes.js';
+import { deletedItems, describe, insertedItems, isNew, previousVisible, stateAdvanced, valueOf, type Change } from './changes.js';
 import { judge } from './rules.js';
 import { Restorer } from './revert.js';
 
@@ -38,15 +38,17 @@ export interface GateResult {
   refusals: Refusal[];
   fields: FieldChange[];
   conflicts: ConflictFound[];
-  /** Client ids that authored new structs in this update. */
+  /** Client ids that authored new structs in this update (checked before applying). */
   authors: Set<number>;
   /** Why the whole update was refused (malformed, pending dependencies), if it was. */
   wholeRefusal: string | null;
+  /** The bytes could not be decoded: the connection should be closed. */
+  malformed: boolean;
 }
 
 export interface GateContext {
   role: Role;
-  /** Returns a reason when this connection may not author structs for `clientId`. */
+  /** Returns a reason when this connection may not author new structs for `clientId`. */
   checkAuthor: (clientId: number) => string | null;
   lockedBy: (fieldPath: string, unitPath: string) => string | null;
   /** Check permissions (true) or only record and persist (false: benchmarks' gate-off mode). */
@@ -84,6 +86,7 @@ function textSummary(changes: Change[]): string {
 export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx: GateContext): GateResult {
   const result: GateResult = {
     changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
+    malformed: false,
   };
   let restorer: Restorer | null = null;
   let netUpdate: Uint8Array | null = null;
@@ -91,11 +94,32 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     netUpdate = u;
   };
 
+  // Authorship first, before anything integrates: structs (even deleted ones) written under another
+  // person's client id would occupy that person's clock range, and their real edits would be dropped.
+  let meta: { to: Map<number, number> };
+  try {
+    meta = Y.parseUpdateMeta(update);
+  } catch (e) {
+    result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
+    result.malformed = true;
+    return result;
+  }
+  for (const [client, end] of meta.to) {
+    if (end <= Y.getState(doc.store, client)) continue;
+    const bad = ctx.checkAuthor(client);
+    if (bad) {
+      result.wholeRefusal = bad;
+      return result;
+    }
+    result.authors.add(client);
+  }
+
   doc.transact((tr) => {
     try {
       Y.applyUpdate(doc, update, origin);
     } catch (e) {
       result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
+      result.malformed = true;
     }
     const store = doc.store;
     if (store.pendingStructs !== null || store.pendingDs !== null) {
@@ -105,12 +129,15 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     }
 
     const cache = new Map<Y.AbstractType<any>, string[]>();
-    const inserted = insertedItems(tr);
+    const flags = { collected: false };
+    const inserted = insertedItems(tr, flags);
+    if (flags.collected) doc.once('update', captureNet);
     const deleted = deletedItems(tr);
+    // Structs that integrate as already-collected (GC) still advance the state: they must be saved
+    // and passed on, or later edits from that client would wait for them for ever.
+    result.changed = inserted.length > 0 || deleted.length > 0 || stateAdvanced(tr);
     if (inserted.length === 0 && deleted.length === 0) return;
-    result.changed = true;
     const deletedNow = new Set(deleted);
-    for (const it of inserted) result.authors.add(it.id.client);
 
     const changes: Change[] = [
       ...inserted.map((it) => describe(doc, 'insert', it, cache)),
@@ -129,7 +156,6 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     const refused = new Map<Change, string>();
     for (const c of changes) {
       let reason: string | null = result.wholeRefusal;
-      if (!reason && c.op === 'insert') reason = ctx.checkAuthor(c.item.id.client);
       if (!reason && ctx.enforce) {
         reason = judge(c, {
           tr, role: ctx.role, lockedBy: ctx.lockedBy,
@@ -164,6 +190,12 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
       const list = byField.get(p);
       if (list) list.push(c);
       else byField.set(p, [c]);
+    }
+    // Overwriting a map key is an insert plus the deletion of the old value: refuse both or neither.
+    for (const list of byField.values()) {
+      const bad = list.find((c) => refused.has(c));
+      if (!bad || list[0]!.item.parentSub === null || list[0]!.nested) continue;
+      for (const c of list) if (!refused.has(c)) refused.set(c, refused.get(bad)!);
     }
     for (const [path, list] of byField) {
       const first = list[0]!;
@@ -209,6 +241,7 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     }
 
     if (refused.size === 0) return;
+    if (!flags.collected) doc.once('update', captureNet);
     const refusedInserts: Y.Item[] = [];
     const refusedDeletes: Y.Item[] = [];
     for (const [c] of refused) (c.op === 'insert' ? refusedInserts : refusedDeletes).push(c.item);
@@ -226,7 +259,6 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
         });
       });
     }
-    doc.once('update', captureNet);
   }, origin);
 
   if (!result.changed) return result;

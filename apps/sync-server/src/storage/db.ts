@@ -83,6 +83,51 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+-- Workflow (apps/sync-server/src/workflow): one row per hand-off; rows are closed, never deleted.
+CREATE TABLE IF NOT EXISTS assignments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  patient_id TEXT NOT NULL,
+  visit_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  type TEXT NOT NULL,
+  queue_role TEXT NOT NULL,
+  assignee_id TEXT,
+  priority TEXT NOT NULL,
+  status TEXT NOT NULL,
+  queued_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT,
+  ended_at TEXT,
+  ended_by TEXT,
+  previous_id INTEGER,
+  notes TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS assignments_one_active ON assignments(visit_id) WHERE status = 'ACTIVE';
+CREATE INDEX IF NOT EXISTS assignments_queue ON assignments(status, queue_role);
+CREATE INDEX IF NOT EXISTS assignments_visit ON assignments(visit_id, id);
+CREATE TABLE IF NOT EXISTS visit_contributors (
+  visit_id TEXT NOT NULL,
+  part TEXT NOT NULL,
+  ref TEXT NOT NULL DEFAULT '',
+  user_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (visit_id, part, ref, user_id)
+);
+CREATE TABLE IF NOT EXISTS notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  patient_id TEXT,
+  visit_id TEXT,
+  dedupe_key TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  read_at TEXT,
+  UNIQUE (user_id, dedupe_key)
+);
+CREATE INDEX IF NOT EXISTS notifications_user ON notifications(user_id, id);
 `;
 
 export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): DB {

@@ -13,7 +13,7 @@ import { LockTable } from './locks.js';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampPresence } from './presence.js';
 import type { Conn } from './conn.js';
 import {
-  MSG_SYNC, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
+  CLOSE, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
 } from './protocol.js';
 
 export class Room {
@@ -104,6 +104,7 @@ export class Room {
     if (!result.changed) {
       for (const id of claimed) this.owners.delete(id);
       if (result.wholeRefusal && conn) this.tellRefused(conn, [{ path: '(update)', reason: result.wholeRefusal, tried: null }]);
+      if (result.malformed && conn) conn.close(CLOSE.malformed, `Malformed update: ${result.wholeRefusal ?? ''}`);
       return;
     }
     // Persist, then audit in the same batch.
@@ -140,6 +141,7 @@ export class Room {
       if (conn) {
         if (refused) this.tellRefused(conn, result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]);
         if (conn.ext) conn.send(extMessage({ type: 'saved', at: new Date().toISOString() }));
+        if (result.malformed) conn.close(CLOSE.malformed, `Malformed update: ${result.wholeRefusal ?? ''}`);
       }
       ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor, fields });
     });

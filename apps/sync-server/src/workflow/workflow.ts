@@ -1,0 +1,131 @@
+// The clinic workflow: keeps each visit's assignment in step with the status in its record, and
+// tells the right people. Every route into a hand-off (a WebSocket write, the transition endpoint,
+// registration, a server restart) ends in `syncVisit`, which is idempotent.
+
+import { QUEUE_ROLE, type Role } from '@pamoja/permissions';
+import { docNameFor, type VisitStatus } from '@pamoja/schema';
+import type { ServerContext } from '../context.js';
+import type { Hub } from '../sync/hub.js';
+import type { Actor } from '../gate/actor.js';
+import { Assignments, type Assignment } from './assignments.js';
+import { LiveChannels } from './live.js';
+import { Notifications } from './notifications.js';
+import { Recipients } from './recipients.js';
+import { priorityFor, readVisit, type VisitFacts } from './visit-facts.js';
+import { stepMessage } from './messages.js';
+import { onRecordChanged } from './record-listener.js';
+
+export interface HandedOff {
+  previous: Assignment | null;
+  next: Assignment | null;
+}
+
+export class Workflow {
+  readonly assignments: Assignments;
+  readonly live = new LiveChannels();
+  readonly notifications: Notifications;
+  readonly recipients: Recipients;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly ctx: ServerContext, readonly hub: Hub) {
+    this.assignments = new Assignments(ctx.db);
+    this.notifications = new Notifications(ctx.db, this.live);
+    this.recipients = new Recipients(ctx.db, ctx.users, this.assignments);
+    ctx.events.on('record-changed', (e) => {
+      try {
+        onRecordChanged(this, e);
+      } catch (err) {
+        ctx.log.error({ err: err instanceof Error ? err.message : String(err), doc: e.docName }, 'workflow could not follow a change');
+      }
+    });
+    ctx.sessions.onRevoke((tokenHash) => this.live.closeToken(tokenHash));
+    this.reconcile();
+    // A safety net for changes that reach the record without passing here (other server-side writers).
+    this.timer = setInterval(() => {
+      if (!ctx.db.open) return this.close(); // the server has shut down
+      try {
+        this.reconcile();
+      } catch (err) {
+        ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'workflow reconcile failed');
+      }
+    }, 5_000);
+    this.timer.unref();
+  }
+
+  facts(patientId: string, visitId: string): VisitFacts {
+    return readVisit(this.hub.open(docNameFor(patientId)).doc, visitId);
+  }
+
+  /**
+   * Brings the visit's assignment in line with the status in its record: completes the active one
+   * and opens the next, then tells the people concerned. Nothing happens when they already agree.
+   */
+  syncVisit(patientId: string, visitId: string, by: Actor | null, notes: string | null = null): HandedOff | null {
+    const facts = this.facts(patientId, visitId);
+    const status = facts.status;
+    if (!facts.exists || !status) return null;
+    const active = this.assignments.active(visitId);
+    if (active?.step === status) {
+      if (this.assignments.setPriority(visitId, priorityFor(facts, status))) this.queuesMoved([active.queueRole]);
+      return null;
+    }
+    if (!active && status === 'COMPLETED') return null;
+    const queueRole = QUEUE_ROLE[status];
+    const next = status === 'COMPLETED' || !queueRole ? null : {
+      patientId, visitId, step: status, queueRole, priority: priorityFor(facts, status),
+      assigneeId: this.returnTo(visitId, active?.step ?? null, status),
+    };
+    const result = this.assignments.handoff(visitId, next, by?.userId ?? null, notes);
+    this.announce(facts, patientId, visitId, status, result, by);
+    this.queuesMoved([result.previous?.queueRole, result.next?.queueRole].filter((r): r is Role => !!r));
+    return result;
+  }
+
+  /** Results go back to the clinician who sent the patient to the lab, not to the whole queue. */
+  private returnTo(visitId: string, from: VisitStatus | null, to: VisitStatus): string | null {
+    if (from !== 'LAB' || to !== 'CONSULTATION') return null;
+    return this.recipients.clinicians(visitId)[0] ?? null;
+  }
+
+  private announce(facts: VisitFacts, patientId: string, visitId: string, status: VisitStatus, r: HandedOff, by: Actor | null): void {
+    const notMe = (ids: string[]): string[] => ids.filter((id) => id !== by?.userId);
+    if (status === 'COMPLETED') {
+      const msg = stepMessage(facts, 'COMPLETED', r.next);
+      this.notifications.send(notMe(this.recipients.clinicians(visitId)), { ...msg, patientId, visitId, key: `completed:${visitId}` });
+      return;
+    }
+    if (!r.next) return;
+    const to = r.next.assigneeId ? [r.next.assigneeId] : this.recipients.withRole(r.next.queueRole);
+    const msg = stepMessage(facts, status, r.next);
+    this.notifications.send(notMe(to), { ...msg, patientId, visitId, key: `assignment:${r.next.id}` });
+  }
+
+  /** Tells open worklists and boards that these queues changed, so they refresh at once. */
+  queuesMoved(roles: Role[]): void {
+    if (roles.length) this.live.toEveryone('queue', { roles: [...new Set(roles)], at: new Date().toISOString() });
+  }
+
+  /** Finds current visits whose assignment disagrees with their status and fixes them. */
+  reconcile(): number {
+    const rows = this.ctx.db.prepare(
+      `SELECT id, visit_id, visit_status FROM patients WHERE visit_id IS NOT NULL AND visit_status IS NOT NULL`,
+    ).all() as { id: string; visit_id: string; visit_status: string }[];
+    const active = this.assignments.activeStepOf(rows.map((r) => r.visit_id));
+    let fixed = 0;
+    for (const r of rows) {
+      const step = active.get(r.visit_id);
+      if (step === r.visit_status || (!step && r.visit_status === 'COMPLETED')) continue;
+      try {
+        if (this.syncVisit(r.id, r.visit_id, null)) fixed++;
+      } catch (err) {
+        this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err), patient: r.id }, 'could not reconcile a visit');
+      }
+    }
+    return fixed;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.live.closeAll();
+  }
+}

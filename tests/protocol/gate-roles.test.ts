@@ -1,0 +1,126 @@
+// Every role against every unit it must not write: live, mixed with allowed edits, and hidden in a
+// large offline bundle. Refused changes never reach anyone else, never persist, and the sender converges.
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import { ROLES, WRITE_MATRIX, type Role } from '@pamoja/permissions';
+import { UNIT_KINDS, docNameFor, sectionOf, type UnitKind } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { recordJson } from '../helpers/record.js';
+import { WRITES, marker } from '../helpers/writes.js';
+
+const USER: Record<Role, string> = {
+  RECEPTIONIST: 'reception', NURSE: 'nurse', CLINICAL_OFFICER: 'clinician', LAB_TECHNICIAN: 'lab',
+  PHARMACIST: 'pharmacy', CASHIER: 'cashier', ADMIN: 'admin',
+};
+/** Units a role may write in the matrix but whose sample write the shape rules still refuse. */
+const ALWAYS_REFUSED: UnitKind[] = ['visits/*', 'visits/*/workflow'];
+
+let srv: RunningServer;
+let patientId: string;
+let visitId: string;
+
+beforeAll(async () => {
+  srv = await testServer();
+  const rec = await login(srv.url, 'reception');
+  const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+    firstName: 'Gate', lastName: 'Tester', sex: 'female', dateOfBirth: '1999-01-01', phone: '0700000000',
+  });
+  patientId = r.body.id;
+  visitId = r.body.visitId;
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+const serverJson = (): Record<string, unknown> => recordJson(srv.hub.rooms.get(docNameFor(patientId))!.doc);
+
+function persistedBytes(): Buffer {
+  const rows = srv.ctx.db.prepare('SELECT data FROM doc_updates WHERE doc = ? UNION ALL SELECT data FROM doc_snapshots WHERE doc = ?')
+    .all(docNameFor(patientId), docNameFor(patientId)) as { data: Buffer }[];
+  return Buffer.concat(rows.map((r) => r.data));
+}
+
+async function connect(username: string) {
+  const token = await login(srv.url, username);
+  const c = stockClient(srv.url, docNameFor(patientId), token);
+  await synced(c.provider);
+  return c;
+}
+
+describe('role checks on every update', () => {
+  for (const role of ROLES) {
+    const forbidden = UNIT_KINDS.filter((k) => !WRITE_MATRIX[k].includes(role) || ALWAYS_REFUSED.includes(k));
+    it(`${role} cannot write ${forbidden.length} units it does not own; nobody sees the attempt and the sender converges`, async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const attacker = await connect(USER[role]);
+      const observer = await connect(role === 'ADMIN' ? 'reception' : 'admin');
+      const seenByObserver: string[] = [];
+      observer.doc.on('afterTransaction', () => seenByObserver.push(JSON.stringify(recordJson(observer.doc))));
+      for (const kind of forbidden) {
+        const before = serverJson();
+        const m = marker();
+        WRITES[kind](attacker.doc, visitId, m);
+        expect(JSON.stringify(recordJson(attacker.doc))).not.toEqual(JSON.stringify(before));
+        await until(() => JSON.stringify(recordJson(attacker.doc)) === JSON.stringify(before), 5000, `${role} ${kind} reverted`);
+        expect(serverJson(), kind).toEqual(before);
+        srv.ctx.queue.flush();
+        expect(persistedBytes().includes(m), `${kind} marker on disk`).toBe(false);
+      }
+      await until(() => warn.mock.calls.length >= forbidden.length, 5000, 'refusals told');
+      expect(seenByObserver.some((s) => s.includes('MK'))).toBe(false);
+      expect(JSON.stringify(recordJson(observer.doc))).toEqual(JSON.stringify(serverJson()));
+      const reasons = warn.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(reasons).toMatch(/Permission denied/);
+      if (role !== 'ADMIN') expect(reasons).toMatch(/cannot change|never deleted|created with the visit|cannot move a visit/);
+      attacker.provider.destroy();
+      observer.provider.destroy();
+      warn.mockRestore();
+    });
+  }
+
+  it('keeps the allowed part of an update that also holds a forbidden part', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const nurse = await connect('nurse');
+    const observer = await connect('admin');
+    const m = marker();
+    const dx = sectionOf(nurse.doc, visitId, 'diagnoses')!;
+    nurse.doc.transact(() => {
+      sectionOf(nurse.doc, visitId, 'vitals')!.set('heartRate', 88);
+      dx.set(m, { code: 'B54', display: m });
+      sectionOf(nurse.doc, visitId, 'triage')!.set('category', 'URGENT');
+    });
+    await until(() => sectionOf(observer.doc, visitId, 'triage')?.get('category') === 'URGENT', 5000, 'allowed part arrives');
+    expect(sectionOf(observer.doc, visitId, 'vitals')!.get('heartRate')).toBe(88);
+    await until(() => !sectionOf(nurse.doc, visitId, 'diagnoses')!.has(m), 5000, 'forbidden part reverted at sender');
+    expect(sectionOf(observer.doc, visitId, 'diagnoses')!.has(m)).toBe(false);
+    nurse.provider.destroy();
+    observer.provider.destroy();
+    warn.mockRestore();
+  });
+
+  it('checks a whole offline shift: 2,000 allowed edits kept, one forbidden edit hidden inside refused', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const nurse = await connect('nurse');
+    const observer = await connect('clinician');
+    nurse.provider.disconnect();
+    const m = marker();
+    const text = sectionOf<Y.Text>(nurse.doc, visitId, 'assessment')!;
+    for (let i = 0; i < 2000; i++) {
+      if (i === 1000) sectionOf(nurse.doc, visitId, 'prescriptions')!.set(m, { drug: m });
+      if (i % 2) text.insert(text.length, 'a');
+      else sectionOf(nurse.doc, visitId, 'vitals')!.set('heartRate', 60 + (i % 100));
+    }
+    const expectedText = text.toString();
+    nurse.provider.connect();
+    await until(() => sectionOf<Y.Text>(observer.doc, visitId, 'assessment')!.toString() === expectedText, 10_000, 'offline text arrives');
+    expect(sectionOf(observer.doc, visitId, 'vitals')!.get('heartRate')).toBe(60 + (1998 % 100));
+    await until(() => !sectionOf(nurse.doc, visitId, 'prescriptions')!.has(m), 5000, 'hidden forbidden edit reverted');
+    expect(sectionOf(observer.doc, visitId, 'prescriptions')!.has(m)).toBe(false);
+    expect(Y.encodeStateVector(nurse.doc)).toEqual(Y.encodeStateVector(observer.doc));
+    nurse.provider.destroy();
+    observer.provider.destroy();
+    warn.mockRestore();
+  });
+});
