@@ -26,7 +26,7 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
 
 export function createMetrics(ctx: ServerContext, hub: Hub): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'pamoja_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'pamoja_' }); // pamoja_process_*, pamoja_nodejs_*
   const m = ctx.metrics;
 
   gauge(registry, 'pamoja_connections', 'Open WebSocket connections', () => hub.connections().length);
