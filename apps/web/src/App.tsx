@@ -1,0 +1,41 @@
+// The app's pages. To add one: a line in ROUTES (and one in NAV if it belongs in the top bar).
+import type { ReactNode } from 'react';
+import { useSession, type Session } from './session/session.js';
+import { LoginPage } from './session/LoginPage.js';
+import { Header, type NavLink } from './shell/Header.js';
+import { matchPath, useLocation } from './router/hash-router.js';
+import { PatientListPage } from './patients/PatientListPage.js';
+import { RecordPage } from './record/RecordPage.js';
+
+type Page = (session: Session, params: Record<string, string>) => ReactNode;
+
+const ROUTES: [pattern: string, page: Page][] = [
+  ['/', (s) => <PatientListPage session={s} />],
+  ['/patients', (s) => <PatientListPage session={s} />],
+  // Keyed by user and patient: a new person or record never reuses another's open connection.
+  ['/patients/:id', (s, p) => <RecordPage key={`${s.user.id}:${p.id}`} session={s} patientId={p.id!} />],
+];
+
+const NAV: NavLink[] = [
+  { href: '/patients', label: 'Patients' },
+];
+
+export function App() {
+  const session = useSession();
+  const path = useLocation();
+  if (!session) return <LoginPage />;
+  let page: ReactNode = <p className="page">No such page. <a href="#/">Back to the patients</a></p>;
+  for (const [pattern, render] of ROUTES) {
+    const m = matchPath(pattern, path);
+    if (m) {
+      page = render(session, m.params);
+      break;
+    }
+  }
+  return (
+    <>
+      <Header session={session} links={NAV} path={path} />
+      <main key={session.user.id}>{page}</main>
+    </>
+  );
+}
