@@ -1,0 +1,257 @@
+// Attacks on the sync gate from clients built on stock Yjs: deletions of others' work, shape abuse,
+// smuggled pending structs, borrowed client ids, forged presence, and random forbidden edits.
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { WRITE_MATRIX, type Role } from '@pamoja/permissions';
+import { UNIT_KINDS, docNameFor, sectionOf } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { recordJson, rng } from '../helpers/record.js';
+import { WRITES, marker } from '../helpers/writes.js';
+
+let srv: RunningServer;
+let patientId: string;
+let visitId: string;
+const doc = (): string => docNameFor(patientId);
+const serverDoc = (): Y.Doc => srv.hub.rooms.get(doc())!.doc;
+
+beforeAll(async () => {
+  srv = await testServer();
+  const rec = await login(srv.url, 'reception');
+  const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+    firstName: 'Attack', lastName: 'Target', sex: 'male', dateOfBirth: '1980-05-05',
+  });
+  patientId = r.body.id;
+  visitId = r.body.visitId;
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+async function connect(username: string) {
+  const c = stockClient(srv.url, doc(), await login(srv.url, username));
+  await synced(c.provider);
+  return c;
+}
+
+const quiet = () => vi.spyOn(console, 'warn').mockImplementation(() => {});
+
+describe('deleting other people\'s work', () => {
+  it('restores a diagnosis and note text that a nurse deletes, for everyone', async () => {
+    const w = quiet();
+    const clin = await connect('clinician');
+    const dx = sectionOf(clin.doc, visitId, 'diagnoses')!;
+    dx.set('dxkeep', { code: 'I10', display: 'Essential (primary) hypertension' });
+    const para = new Y.XmlElement('paragraph');
+    para.insert(0, [new Y.XmlText('Patient reports chest tightness.')]);
+    sectionOf<Y.XmlFragment>(clin.doc, visitId, 'notes')!.insert(0, [para]);
+    const nurse = await connect('nurse');
+    await until(() => sectionOf(nurse.doc, visitId, 'diagnoses')!.has('dxkeep'), 5000, 'nurse sees diagnosis');
+    await until(() => sectionOf<Y.XmlFragment>(nurse.doc, visitId, 'notes')!.toString().includes('tightness'), 5000, 'nurse sees notes');
+    nurse.doc.transact(() => {
+      sectionOf(nurse.doc, visitId, 'diagnoses')!.delete('dxkeep');
+      const notes = sectionOf<Y.XmlFragment>(nurse.doc, visitId, 'notes')!;
+      notes.delete(0, notes.length);
+    });
+    await until(() => sectionOf(nurse.doc, visitId, 'diagnoses')!.has('dxkeep'), 5000, 'diagnosis restored at nurse');
+    await until(() => sectionOf<Y.XmlFragment>(nurse.doc, visitId, 'notes')!.toString().includes('tightness'), 5000, 'notes restored at nurse');
+    expect(sectionOf(clin.doc, visitId, 'diagnoses')!.get('dxkeep')).toEqual({ code: 'I10', display: 'Essential (primary) hypertension' });
+    expect(sectionOf<Y.XmlFragment>(clin.doc, visitId, 'notes')!.toString()).toContain('tightness');
+    expect(recordJson(clin.doc)).toEqual(recordJson(serverDoc()));
+    nurse.provider.destroy();
+    clin.provider.destroy();
+    w.mockRestore();
+  });
+
+  it('survives a delete set covering every clock of another user\'s client', async () => {
+    const w = quiet();
+    const nurse = await connect('nurse');
+    sectionOf(nurse.doc, visitId, 'vitals')!.set('spo2', 97);
+    const nurseClient = nurse.doc.clientID;
+    const observer = await connect('admin');
+    await until(() => sectionOf(observer.doc, visitId, 'vitals')!.get('spo2') === 97, 5000, 'spo2 arrives');
+    const before = recordJson(serverDoc());
+    // A hand-made update: no structs, one delete range over the nurse's whole clock space.
+    const enc = new Y.UpdateEncoderV1();
+    enc.restEncoder; // structs section: zero clients
+    const bytes = [0, 1, ...varUint(nurseClient), 1, 0, ...varUint(2 ** 30)];
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'clinician'));
+    await raw.opened;
+    raw.sendUpdate(new Uint8Array(bytes));
+    await raw.waitFor((r) => r.type === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(recordJson(serverDoc())).toEqual(before);
+    expect(recordJson(observer.doc)).toEqual(before);
+    raw.close();
+    nurse.provider.destroy();
+    observer.provider.destroy();
+    w.mockRestore();
+  });
+});
+
+function varUint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push(0x80 | (n & 0x7f));
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+describe('shape of what a role writes in its own sections', () => {
+  const cases: [string, (d: Y.Doc) => void, RegExp][] = [
+    ['an unknown triage field', (d) => sectionOf(d, visitId, 'triage')!.set('favouriteColour', 'blue'), /not a field/],
+    ['text where a number belongs', (d) => sectionOf(d, visitId, 'vitals')!.set('temperature', 'hot'), /must be a number/],
+    ['an impossible temperature', (d) => sectionOf(d, visitId, 'vitals')!.set('temperature', 80), /between/],
+    ['a triage category outside the list', (d) => sectionOf(d, visitId, 'triage')!.set('category', 'WHENEVER'), /one of/],
+    ['a nested map as a field value', (d) => sectionOf(d, visitId, 'triage')!.set('chiefComplaint', new Y.Map()), /plain value/],
+    ['binary data as a field value', (d) => sectionOf(d, visitId, 'vitals')!.set('weight', new Uint8Array([1, 2])), /plain value/],
+    ['a subdocument', (d) => sectionOf(d, visitId, 'triage')!.set('chiefComplaint', new Y.Doc()), /Embedded documents/],
+    ['an unknown root type', (d) => d.getMap('backdoor').set('x', 1), /not part of a patient record/],
+  ];
+  for (const [what, write, reason] of cases) {
+    it(`refuses ${what} from the nurse and says why`, async () => {
+      const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+      await raw.opened;
+      const server = serverDoc();
+      const local = new Y.Doc();
+      Y.applyUpdate(local, Y.encodeStateAsUpdate(server));
+      const sv = Y.encodeStateVector(local);
+      const before = recordJson(server);
+      write(local);
+      raw.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+      const refusal = await raw.waitFor((r) => r.type === 2);
+      expect(refusal.reason).toMatch(reason);
+      expect(raw.exts('refused')[0]?.refusals).toBeDefined();
+      expect(recordJson(serverDoc())).toEqual(before);
+      raw.close();
+    });
+  }
+});
+
+describe('smuggling', () => {
+  it('refuses an update whose structs wait on changes the server never saw, and keeps nothing pending', async () => {
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await raw.opened;
+    const local = new Y.Doc();
+    Y.applyUpdate(local, Y.encodeStateAsUpdate(serverDoc()));
+    const vitals = sectionOf(local, visitId, 'vitals')!;
+    vitals.set('heartRate', 71);
+    const svAfterFirst = Y.encodeStateVector(local);
+    const m = marker();
+    sectionOf(local, visitId, 'triage')!.set('chiefComplaint', m);
+    raw.sendUpdate(Y.encodeStateAsUpdate(local, svAfterFirst));
+    const refusal = await raw.waitFor((r) => r.type === 2);
+    expect(refusal.reason).toMatch(/depends on changes the server does not have/);
+    expect(serverDoc().store.pendingStructs).toBeNull();
+    expect(serverDoc().store.pendingDs).toBeNull();
+    // The missing piece arriving later must not pull the smuggled struct in.
+    const nurse = await connect('nurse');
+    sectionOf(nurse.doc, visitId, 'vitals')!.set('respiratoryRate', 18);
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('respiratoryRate') === 18, 5000, 'later edit lands');
+    expect(JSON.stringify(recordJson(serverDoc()))).not.toContain(m);
+    raw.close();
+    nurse.provider.destroy();
+  });
+
+  it('refuses changes sent under a Yjs client id that belongs to another person', async () => {
+    const w = quiet();
+    const nurse = await connect('nurse');
+    sectionOf(nurse.doc, visitId, 'vitals')!.set('weight', 70);
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('weight') === 70, 5000, 'weight lands');
+    const forged = new Y.Doc();
+    Y.applyUpdate(forged, Y.encodeStateAsUpdate(serverDoc()));
+    forged.clientID = nurse.doc.clientID;
+    const sv = Y.encodeStateVector(forged);
+    sectionOf(forged, visitId, 'diagnoses')!.set('forged', { code: 'B54' });
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'clinician'));
+    await raw.opened;
+    raw.sendUpdate(Y.encodeStateAsUpdate(forged, sv));
+    expect((await raw.waitFor((r) => r.type === 2)).reason).toMatch(/another person's session/);
+    // The nurse's real next edit, at the clock the forger tried to take, still lands.
+    sectionOf(nurse.doc, visitId, 'vitals')!.set('weight', 71);
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('weight') === 71, 5000, 'nurse edit not shadowed');
+    expect(sectionOf(serverDoc(), visitId, 'diagnoses')!.has('forged')).toBe(false);
+    raw.close();
+    nurse.provider.destroy();
+    w.mockRestore();
+  });
+});
+
+describe('presence', () => {
+  it('stamps presence with the real identity and refuses to set or clear other clients\' presence', async () => {
+    const nurse = await connect('nurse');
+    const observer = await connect('reception');
+    nurse.provider.awareness.setLocalState({ user: { name: 'Dr. Impostor', role: 'CLINICAL_OFFICER' }, section: 'vitals', activity: 'typing' });
+    await until(() => (observer.provider.awareness.getStates().get(nurse.doc.clientID) as { user?: { name?: string } } | undefined)?.user?.name !== undefined, 5000, 'presence arrives');
+    const seen = observer.provider.awareness.getStates().get(nurse.doc.clientID) as { user: { name: string; role: string }; activity: string };
+    expect(seen.user.name).toBe('Sarah Achieng');
+    expect(seen.user.role).toBe('NURSE');
+    expect(seen.activity).toBe('typing');
+
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'cashier'));
+    await raw.opened;
+    const fake = new Y.Doc();
+    fake.clientID = nurse.doc.clientID;
+    const aw = new awarenessProtocol.Awareness(fake);
+    aw.setLocalState({ user: { name: 'Cashier pretending' } });
+    aw.setLocalState(null); // a removal of the nurse's presence, at a newer clock
+    raw.sendAwareness(awarenessProtocol.encodeAwarenessUpdate(aw, [fake.clientID]));
+    expect((await raw.waitFor((r) => r.type === 2)).reason).toMatch(/only set your own presence/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((observer.provider.awareness.getStates().get(nurse.doc.clientID) as { user: { name: string } }).user.name).toBe('Sarah Achieng');
+    raw.close();
+    nurse.provider.destroy();
+    observer.provider.destroy();
+  });
+});
+
+describe('random forbidden edits (property)', () => {
+  it('never leak, never persist, and the sender always converges', async () => {
+    const w = quiet();
+    const writers: Record<Exclude<Role, 'ADMIN'>, string> = {
+      RECEPTIONIST: 'reception', NURSE: 'nurse', CLINICAL_OFFICER: 'clinician', LAB_TECHNICIAN: 'lab', PHARMACIST: 'pharmacy', CASHIER: 'cashier',
+    };
+    const clients = Object.fromEntries(await Promise.all(Object.entries(writers).map(async ([r, u]) => [r, await connect(u)]))) as Record<string, Awaited<ReturnType<typeof connect>>>;
+    const observer = await connect('admin');
+    // Content for attackers to delete.
+    sectionOf<Y.Text>(clients.NURSE!.doc, visitId, 'assessment')!.insert(0, 'Alert and oriented. ');
+    sectionOf(clients.CLINICAL_OFFICER!.doc, visitId, 'prescriptions')!.set('rxbase', { drug: 'Paracetamol 500 mg' });
+    sectionOf(clients.CASHIER!.doc, visitId, 'billing')!.set('amountDue', 1500);
+    await until(() => sectionOf(observer.doc, visitId, 'billing')!.get('amountDue') === 1500 && sectionOf(observer.doc, visitId, 'prescriptions')!.has('rxbase'), 5000, 'base content');
+    const rand = rng(20261121);
+    const roles = Object.keys(writers) as Exclude<Role, 'ADMIN'>[];
+    for (let i = 0; i < 40; i++) {
+      const role = roles[Math.floor(rand() * roles.length)]!;
+      const forbidden = UNIT_KINDS.filter((k) => !WRITE_MATRIX[k].includes(role) && k !== 'visits/*/workflow');
+      const kind = forbidden[Math.floor(rand() * forbidden.length)]!;
+      const c = clients[role]!;
+      await until(() => JSON.stringify(recordJson(c.doc)) === JSON.stringify(recordJson(serverDoc())), 5000, `client current ${role} ${i} ${JSON.stringify(recordJson(c.doc))} ${JSON.stringify(recordJson(serverDoc()))}`);
+      const before = JSON.stringify(recordJson(serverDoc()));
+      const op = rand();
+      if (op < 0.2 && kind === 'visits/*/assessment') {
+        const t = sectionOf<Y.Text>(c.doc, visitId, 'assessment')!;
+        t.delete(0, Math.min(5, t.length));
+      } else if (op < 0.2 && kind === 'visits/*/prescriptions') {
+        sectionOf(c.doc, visitId, 'prescriptions')!.delete('rxbase');
+      } else if (op < 0.2 && kind === 'visits/*/billing') {
+        sectionOf(c.doc, visitId, 'billing')!.delete('amountDue');
+      } else {
+        WRITES[kind](c.doc, visitId, marker());
+      }
+      await until(() => JSON.stringify(recordJson(c.doc)) === before, 5000, `${role} ${kind} reverted (iteration ${i})`);
+      expect(JSON.stringify(recordJson(serverDoc()))).toBe(before);
+    }
+    await until(() => JSON.stringify(recordJson(observer.doc)) === JSON.stringify(recordJson(serverDoc())), 5000, 'observer current');
+    expect(JSON.stringify(recordJson(observer.doc))).not.toContain('MK');
+    srv.ctx.queue.flush();
+    const bytes = Buffer.concat((srv.ctx.db.prepare('SELECT data FROM doc_updates WHERE doc = ?').all(doc()) as { data: Buffer }[]).map((r) => r.data));
+    expect(bytes.includes('MK')).toBe(false);
+    for (const c of [...Object.values(clients), observer]) c.provider.destroy();
+    w.mockRestore();
+  });
+});
