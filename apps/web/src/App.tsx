@@ -6,6 +6,8 @@ import { Header, type NavLink } from './shell/Header.js';
 import { matchPath, useLocation } from './router/hash-router.js';
 import { PatientListPage } from './patients/PatientListPage.js';
 import { RecordPage } from './record/RecordPage.js';
+import { AdminPage } from './admin/AdminPage.js';
+import { HistoryPage } from './admin/HistoryPage.js';
 
 type Page = (session: Session, params: Record<string, string>) => ReactNode;
 
@@ -14,10 +16,13 @@ const ROUTES: [pattern: string, page: Page][] = [
   ['/patients', (s) => <PatientListPage session={s} />],
   // Keyed by user and patient: a new person or record never reuses another's open connection.
   ['/patients/:id', (s, p) => <RecordPage key={`${s.user.id}:${p.id}`} session={s} patientId={p.id!} />],
+  ['/patients/:id/history', (s, p) => <HistoryPage session={s} patientId={p.id!} />],
+  ['/admin', (s) => <AdminPage session={s} />],
 ];
 
 const NAV: NavLink[] = [
   { href: '/patients', label: 'Patients' },
+  { href: '/admin', label: 'Admin', roles: ['ADMIN'] },
 ];
 
 export function App() {
