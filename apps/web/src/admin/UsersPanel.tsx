@@ -29,7 +29,7 @@ export function UsersPanel({ me }: { me: string }) {
           <thead><tr><th>Username</th><th>Name</th><th>Role</th><th>Status</th><th>Connected</th><th /></tr></thead>
           <tbody>
             {users?.map((u) => (
-              <tr key={u.id} data-user={u.username}>
+              <tr key={u.id} data-username={u.username}>
                 <td>{u.username}</td>
                 <td>{u.name}</td>
                 <td>
