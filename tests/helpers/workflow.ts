@@ -14,6 +14,8 @@ export interface SseClient {
   notifications: () => Notification[];
   waitFor: (pred: (e: SseEvent) => boolean, what: string, timeoutMs?: number) => Promise<SseEvent>;
   close: () => void;
+  /** The server ended the stream (or it was closed here). */
+  readonly closed: boolean;
 }
 
 export interface Notification {
@@ -37,13 +39,14 @@ export async function openStream(base: string, token: string, opts: { viaQuery?:
   const res = await fetch(`${base}/api/notifications/stream${opts.viaQuery ? `?token=${encodeURIComponent(token)}` : ''}`, { headers, signal: ac.signal });
   if (res.status !== 200 || !res.body) throw new Error(`stream: ${res.status}`);
   const events: SseEvent[] = [];
+  let closed = false;
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   void (async () => {
     let buf = '';
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) return;
+        if (done) break;
         buf += value;
         let cut: number;
         while ((cut = buf.indexOf('\n\n')) >= 0) {
@@ -63,6 +66,7 @@ export async function openStream(base: string, token: string, opts: { viaQuery?:
     } catch {
       // aborted
     }
+    closed = true;
   })();
   const client: SseClient = {
     events,
@@ -72,6 +76,9 @@ export async function openStream(base: string, token: string, opts: { viaQuery?:
       return events.find(pred)!;
     },
     close: () => ac.abort(),
+    get closed() {
+      return closed;
+    },
   };
   await client.waitFor((e) => e.event === 'hello', 'stream hello');
   return client;

@@ -1,0 +1,134 @@
+// Workflow rules through the real server: a visit without lab tests, refused transitions over HTTP
+// and WebSocket, one winner when two people take a patient, worklist order, board and stream auth.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sectionOf } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { assignments, openStream, take, transition, worklist } from '../helpers/workflow.js';
+
+let srv: RunningServer;
+const tok: Record<string, string> = {};
+const providers: { destroy: () => void }[] = [];
+
+beforeAll(async () => {
+  srv = await testServer();
+  await srv.ctx.users.create({ username: 'nurse2', name: 'Mercy Wambui', role: 'NURSE', password: 'demo' });
+  for (const u of ['reception', 'nurse', 'nurse2', 'clinician', 'lab', 'pharmacy', 'cashier', 'admin']) tok[u] = await login(srv.url, u);
+});
+afterAll(async () => {
+  for (const p of providers) p.destroy();
+  await srv.close();
+});
+
+let n = 0;
+async function register(firstName = `Test${n++}`): Promise<{ pid: string; vid: string }> {
+  const r = await api<{ id: string; visitId: string }>(srv.url, tok.reception!, 'POST', '/api/patients', {
+    firstName, lastName: 'Workflow', sex: 'female', dateOfBirth: `1980-01-${String(10 + (n % 18)).padStart(2, '0')}`, allowDuplicate: true,
+  });
+  expect(r.status).toBe(201);
+  return { pid: r.body.id, vid: r.body.visitId };
+}
+
+async function editor(user: string, pid: string) {
+  const c = stockClient(srv.url, `patient:${pid}`, tok[user]!);
+  providers.push(c.provider);
+  await synced(c.provider);
+  return c.doc;
+}
+
+describe('workflow rules', () => {
+  it('walks a visit without lab: lab is refused when nothing was ordered, and the lab hears nothing', async () => {
+    const lab = await openStream(srv.url, tok.lab!);
+    const { pid, vid } = await register('Nolab');
+    expect((await transition(srv.url, tok.nurse!, pid, vid, 'CONSULTATION')).status).toBe(200);
+    const noOrder = await transition(srv.url, tok.clinician!, pid, vid, 'LAB');
+    expect(noOrder.status).toBe(409);
+    expect(noOrder.body.error).toMatch(/No lab tests are ordered/);
+    expect((await transition(srv.url, tok.clinician!, pid, vid, 'PHARMACY')).status).toBe(200);
+    expect((await transition(srv.url, tok.pharmacy!, pid, vid, 'PAYMENT')).status).toBe(200);
+    expect((await transition(srv.url, tok.cashier!, pid, vid, 'COMPLETED')).status).toBe(200);
+    const a = await assignments(srv.url, tok.cashier!, pid, vid);
+    expect(a.active).toBeNull();
+    expect(a.history.map((h) => `${h.step}:${h.status}`)).toEqual(['TRIAGE:COMPLETED', 'CONSULTATION:COMPLETED', 'PHARMACY:COMPLETED', 'PAYMENT:COMPLETED']);
+    // Completed visits cannot be moved again, and nobody can skip a step.
+    expect((await transition(srv.url, tok.cashier!, pid, vid, 'COMPLETED')).status).toBe(409);
+    expect(lab.notifications().filter((x) => x.patientId === pid)).toEqual([]);
+    lab.close();
+  });
+
+  it('refuses another role\'s transition: 403 over HTTP, reverted over WebSocket, and no hand-off', async () => {
+    const cashier = await openStream(srv.url, tok.cashier!);
+    const { pid, vid } = await register('Refused');
+    expect((await transition(srv.url, tok.nurse!, pid, vid, 'CONSULTATION')).status).toBe(200);
+    expect((await transition(srv.url, tok.reception!, pid, vid, 'PAYMENT')).status).toBe(403);
+    expect((await transition(srv.url, tok.clinician!, pid, vid, 'BOGUS')).status).toBe(400);
+
+    const nurseDoc = await editor('nurse', pid);
+    expect(sectionOf(nurseDoc, vid, 'workflow')!.get('status')).toBe('CONSULTATION');
+    sectionOf(nurseDoc, vid, 'workflow')!.set('status', 'PAYMENT');
+    // The gate undoes it; the nurse's own client converges back.
+    await until(() => sectionOf(nurseDoc, vid, 'workflow')!.get('status') === 'CONSULTATION', 5000, 'status reverted at the nurse');
+    await until(() => (srv.ctx.db.prepare(`SELECT count(*) FROM audit WHERE patient_id = ? AND path LIKE '%/workflow/status' AND outcome = 'reverted-forbidden'`).pluck().get(pid) as number) === 1, 5000, 'refusal audited');
+    const a = await assignments(srv.url, tok.clinician!, pid, vid);
+    expect(a.active).toMatchObject({ step: 'CONSULTATION', status: 'ACTIVE' });
+    expect(a.history).toHaveLength(2);
+    expect(cashier.notifications().filter((x) => x.patientId === pid)).toEqual([]);
+    cashier.close();
+  });
+
+  it('lets only one of two nurses take the same patient; the other is told who has it', async () => {
+    const { pid, vid } = await register('Contested');
+    const [x, y] = await Promise.all([take(srv.url, tok.nurse!, pid, vid), take(srv.url, tok.nurse2!, pid, vid)]);
+    const statuses = [x.status, y.status].sort();
+    expect(statuses).toEqual([200, 409]);
+    const loser = x.status === 409 ? x : y;
+    const winner = x.status === 200 ? 'Sarah Achieng' : 'Mercy Wambui';
+    expect(loser.body.error).toBe(`${winner} has already taken this patient`);
+    expect(srv.ctx.db.prepare(`SELECT count(*) FROM assignments WHERE visit_id = ? AND status = 'ACTIVE'`).pluck().get(vid)).toBe(1);
+    // Other roles cannot take a nurse's patient; the holder can hand it back to the queue.
+    expect((await take(srv.url, tok.cashier!, pid, vid)).status).toBe(403);
+    const holder = x.status === 200 ? tok.nurse! : tok.nurse2!;
+    expect((await api(srv.url, holder, 'POST', `/api/visits/${pid}/${vid}/release`)).status).toBe(200);
+    const again = await take(srv.url, loser === x ? tok.nurse! : tok.nurse2!, pid, vid);
+    expect(again.status).toBe(200);
+    const list = (await worklist(srv.url, tok.nurse!)).body.items.find((i) => i.visitId === vid)!;
+    expect(list.assignee?.name).toBe(winner === 'Sarah Achieng' ? 'Mercy Wambui' : 'Sarah Achieng');
+  });
+
+  it('orders a worklist by priority, then by waiting time, and follows triage as it changes', async () => {
+    const first = await register('Early');
+    const second = await register('Middle');
+    const third = await register('Emergency');
+    const doc = await editor('nurse', third.pid);
+    sectionOf(doc, third.vid, 'triage')!.set('category', 'EMERGENCY');
+    await until(() => srv.ctx.db.prepare(`SELECT priority FROM assignments WHERE visit_id = ? AND status = 'ACTIVE'`).pluck().get(third.vid) === 'URGENT', 5000, 'priority follows triage');
+    const items = (await worklist(srv.url, tok.nurse!)).body.items.map((i) => i.visitId);
+    const order = [third.vid, first.vid, second.vid].map((v) => items.indexOf(v));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((p, q) => p - q));
+    // The admin can look at any queue; others only at their own.
+    expect((await worklist(srv.url, tok.admin!, 'NURSE')).body.items.map((i) => i.visitId)).toEqual(items);
+    expect((await worklist(srv.url, tok.nurse!, 'CASHIER')).status).toBe(403);
+    // The board counts the triage queue and names the longest wait.
+    const board = await api<{ steps: { step: string; total: number }[]; longestWaits: { visitId: string }[] }>(srv.url, tok.admin!, 'GET', '/api/board');
+    expect(board.body.steps.find((s) => s.step === 'TRIAGE')!.total).toBe(items.length);
+    expect(board.body.longestWaits.length).toBeGreaterThan(0);
+    // Clinicians hear of an emergency at once, even before the patient reaches their queue.
+    const clin = await api<{ items: { kind: string; patientId: string; severity: string }[] }>(srv.url, tok.clinician!, 'GET', '/api/notifications');
+    expect(clin.body.items.find((x) => x.kind === 'URGENT_TRIAGE' && x.patientId === third.pid)?.severity).toBe('urgent');
+  });
+
+  it('refuses the stream without a token and closes it on sign-out', async () => {
+    expect((await fetch(`${srv.url}/api/notifications/stream`)).status).toBe(401);
+    expect((await fetch(`${srv.url}/api/notifications/stream?token=nope`)).status).toBe(401);
+    const token = await login(srv.url, 'pharmacy');
+    const s = await openStream(srv.url, token);
+    expect(s.closed).toBe(false);
+    await api(srv.url, token, 'POST', '/api/auth/logout');
+    await until(() => s.closed, 5000, 'stream closed by the server on sign-out');
+    const res = await fetch(`${srv.url}/api/notifications`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(401);
+    s.close();
+  });
+});
