@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import {
   MAP_SPECS, MAX_TEXT_LENGTH, VISIT_SECTIONS, checkValue, isVisitSection, type VisitStatus,
 } from '@pamoja/schema';
-import { canTransition, canWriteKind, refusalReason, ROLE_LABELS, type Role } from '@pamoja/permissions';
+import { canTransition, canWriteKind, refusalReason, ROLE_LABELS, UNIT_LABELS, type Role } from '@pamoja/permissions';
 import { isNew, valueOf, type Change } from './changes.js';
 
 const ID_KEY = /^[A-Za-z0-9_-]{1,64}$/;
@@ -36,7 +36,10 @@ export function judge(change: Change, ctx: RuleContext): string | null {
 
   const fieldPath = field ? `${unit.path}/${field}` : unit.path;
   const locker = ctx.lockedBy(fieldPath, unit.path);
-  if (locker) return `${locker} is editing ${fieldPath.split('/').slice(-1)[0]} (locked); your change was undone`;
+  if (locker) {
+    const what = field && MAP_SPECS[unit.kind]?.keys ? field : UNIT_LABELS[unit.kind];
+    return `${locker} is editing ${what} (locked); your change was undone`;
+  }
 
   if (change.op === 'delete') {
     if (unit.kind === 'visits' || unit.kind === 'visits/*') return 'Visits and their sections are never deleted';

@@ -1,0 +1,168 @@
+// Working side by side: field locks, conflicts between an offline and an online nurse, and the
+// field-level, hash-chained audit of all of it.
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import { conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import type { AuditRow } from '../../apps/sync-server/src/audit/audit-log.js';
+import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+let srv: RunningServer;
+let patientId: string;
+let visitId: string;
+const doc = (): string => docNameFor(patientId);
+
+beforeAll(async () => {
+  srv = await testServer();
+  await srv.ctx.users.create({ username: 'nurse2', name: 'Mary Wambui', role: 'NURSE', password: 'demo' });
+  await srv.ctx.users.create({ username: 'clinician2', name: 'Dr. Aisha Said', role: 'CLINICAL_OFFICER', password: 'demo' });
+  const rec = await login(srv.url, 'reception');
+  const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+    firstName: 'Lock', lastName: 'Conflict', sex: 'female', dateOfBirth: '1975-03-03',
+  });
+  patientId = r.body.id;
+  visitId = r.body.visitId;
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+async function connect(username: string) {
+  const c = stockClient(srv.url, doc(), await login(srv.url, username));
+  await synced(c.provider);
+  return c;
+}
+
+const auditRows = (where = '1=1', ...args: unknown[]): AuditRow[] => {
+  srv.ctx.queue.flush();
+  return srv.ctx.db.prepare(`SELECT * FROM audit WHERE ${where} ORDER BY id`).all(...args) as AuditRow[];
+};
+
+describe('field locks', () => {
+  it('grants a lock to one person, shows it to everyone, reverts others\' writes, and frees it on disconnect', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const holder = new RawClient(srv.url, doc(), await login(srv.url, 'clinician'));
+    const watcher = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await Promise.all([holder.opened, watcher.opened]);
+    const path = `visits/${visitId}/diagnoses`;
+    holder.sendExt({ type: 'lock', path });
+    expect((await holder.waitFor((r) => r.ext?.type === 'lock-result')).ext).toMatchObject({ ok: true, path });
+    const shown = await watcher.waitFor((r) => r.ext?.type === 'locks' && (r.ext.locks as unknown[]).length === 1);
+    expect((shown.ext!.locks as { name: string; path: string }[])[0]).toMatchObject({ name: 'Dr. James Otieno', path });
+
+    const other = new RawClient(srv.url, doc(), await login(srv.url, 'clinician2'));
+    await other.opened;
+    other.sendExt({ type: 'lock', path });
+    expect((await other.waitFor((r) => r.ext?.type === 'lock-result')).ext).toMatchObject({ ok: false, reason: 'Dr. James Otieno is editing this field' });
+
+    const second = await connect('clinician2');
+    sectionOf(second.doc, visitId, 'diagnoses')!.set('dxlocked', { code: 'J18.9' });
+    await until(() => !sectionOf(second.doc, visitId, 'diagnoses')!.has('dxlocked'), 5000, 'locked write reverted');
+    await until(() => warn.mock.calls.some((c) => String(c[0]).includes('Dr. James Otieno is editing the diagnoses (locked)')), 5000, 'told why');
+
+    const seenBefore = watcher.received.length;
+    holder.close();
+    await watcher.waitFor((r) => r.ext?.type === 'locks' && (r.ext.locks as unknown[]).length === 0, 5000, seenBefore);
+    sectionOf(second.doc, visitId, 'diagnoses')!.set('dxfree', { code: 'J18.9' });
+    await until(() => sectionOf(srv.hub.rooms.get(doc())!.doc, visitId, 'diagnoses')!.has('dxfree'), 5000, 'write after release lands');
+    for (const c of [watcher, other]) c.close();
+    second.provider.destroy();
+    warn.mockRestore();
+  });
+
+  it('refuses locks on fields that are not lockable', async () => {
+    const c = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await c.opened;
+    c.sendExt({ type: 'lock', path: `visits/${visitId}/assessment` });
+    expect((await c.waitFor((r) => r.ext?.type === 'lock-result')).ext).toMatchObject({ ok: false });
+    c.close();
+  });
+});
+
+describe('conflicts', () => {
+  it('records both values when an offline nurse overwrites a triage category she never saw, until a nurse picks one', async () => {
+    const a = await connect('nurse');
+    const b = await connect('nurse2');
+    b.provider.disconnect();
+    sectionOf(a.doc, visitId, 'triage')!.set('category', 'URGENT');
+    await until(() => sectionOf(srv.hub.rooms.get(doc())!.doc, visitId, 'triage')!.get('category') === 'URGENT', 5000, 'online value lands');
+    sectionOf(b.doc, visitId, 'triage')!.set('category', 'EMERGENCY');
+    b.provider.connect();
+    await synced(b.provider);
+    await until(() => conflictsOf(a.doc).size === 1, 5000, 'conflict recorded');
+    const [conflict] = [...conflictsOf(a.doc).values()] as Conflict[];
+    expect(conflict!.path).toBe(`visits/${visitId}/triage/category`);
+    expect(conflict!.values.map((v) => [v.value, v.username])).toEqual([['URGENT', 'nurse'], ['EMERGENCY', 'nurse2']]);
+    expect(conflict!.resolved).toBeUndefined();
+    expect(auditRows('outcome = ? AND path = ?', 'conflict', conflict!.path)).toHaveLength(1);
+
+    const reception = await login(srv.url, 'reception');
+    const denied = await api<{ error: string }>(srv.url, reception, 'POST', `/api/patients/${patientId}/conflicts/${conflict!.id}/resolve`, { value: 'URGENT' });
+    expect(denied.status).toBe(403);
+    const bad = await api<{ error: string }>(srv.url, await login(srv.url, 'nurse'), 'POST', `/api/patients/${patientId}/conflicts/${conflict!.id}/resolve`, { value: 'SOON' });
+    expect(bad.status).toBe(400);
+    const ok = await api<Conflict>(srv.url, await login(srv.url, 'nurse'), 'POST', `/api/patients/${patientId}/conflicts/${conflict!.id}/resolve`, { value: 'EMERGENCY' });
+    expect(ok.status).toBe(200);
+    await until(() => (conflictsOf(b.doc).get(conflict!.id) as Conflict | undefined)?.resolved?.value === 'EMERGENCY', 5000, 'resolution reaches clients');
+    expect(sectionOf(a.doc, visitId, 'triage')!.get('category')).toBe('EMERGENCY');
+    const again = await api(srv.url, await login(srv.url, 'nurse'), 'POST', `/api/patients/${patientId}/conflicts/${conflict!.id}/resolve`, { value: 'URGENT' });
+    expect(again.status).toBe(409);
+    a.provider.destroy();
+    b.provider.destroy();
+  });
+});
+
+describe('field audit', () => {
+  it('writes one row per changed field with old and new values, refused attempts, views, logins and logouts', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const token = await login(srv.url, 'nurse');
+    const nurse = stockClient(srv.url, doc(), token);
+    await synced(nurse.provider);
+    const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
+    vitals.set('systolic', 120);
+    vitals.set('systolic', 135);
+    sectionOf<Y.Text>(nurse.doc, visitId, 'assessment')!.insert(0, 'Looks well');
+    sectionOf(nurse.doc, visitId, 'prescriptions')!.set('rxnurse', { drug: 'Morphine' });
+    const base = `visits/${visitId}`;
+    await until(() => auditRows('path = ? AND outcome = ?', `${base}/prescriptions/rxnurse`, 'reverted-forbidden').length === 1, 5000, 'refusal audited');
+    const sys = auditRows('path = ?', `${base}/vitals/systolic`);
+    expect(sys.map((r) => [r.old_value, r.new_value, r.username, r.role, r.outcome])).toEqual([
+      [null, '120', 'nurse', 'NURSE', 'applied'],
+      ['120', '135', 'nurse', 'NURSE', 'applied'],
+    ]);
+    expect(sys[0]!.patient_id).toBe(patientId);
+    expect(sys[0]!.visit_id).toBe(visitId);
+    expect(sys[0]!.ip).toMatch(/127\.0\.0\.1/);
+    const text = auditRows('path = ?', `${base}/assessment`);
+    expect(text.at(-1)!.new_value).toContain('inserted "Looks well"');
+    const refused = auditRows('path = ?', `${base}/prescriptions/rxnurse`)[0]!;
+    expect(refused.new_value).toContain('Morphine');
+    expect(refused.detail).toMatch(/Nurses cannot change prescriptions/);
+    expect(auditRows('action = ? AND username = ?', 'VIEW', 'nurse').length).toBeGreaterThan(0);
+    const logins = auditRows('action = ? AND username = ? AND outcome = ?', 'LOGIN', 'nurse', 'ok');
+    expect(logins.length).toBeGreaterThan(0);
+    expect(logins[0]!.user_agent).toBeTruthy();
+    await api(srv.url, await login(srv.url, 'wrong-user', 'x').catch(() => null), 'GET', '/healthz');
+    expect(auditRows('action = ? AND outcome = ?', 'LOGIN', 'denied').length).toBeGreaterThan(0);
+    await api(srv.url, token, 'POST', '/api/auth/logout');
+    expect(auditRows('action = ? AND username = ?', 'LOGOUT', 'nurse')).toHaveLength(1);
+    nurse.provider.destroy();
+    warn.mockRestore();
+  });
+
+  it('verifies the hash chain and pinpoints a tampered row', () => {
+    srv.ctx.queue.flush();
+    expect(srv.ctx.audit.verify()).toMatchObject({ ok: true });
+    const victim = auditRows('outcome = ?', 'applied')[2]!;
+    srv.ctx.db.exec('DROP TRIGGER audit_no_update');
+    srv.ctx.db.prepare('UPDATE audit SET new_value = ? WHERE id = ?').run('"999"', victim.id);
+    expect(srv.ctx.audit.verify()).toMatchObject({ ok: false, badRowId: victim.id });
+  });
+
+  it('refuses to change or delete audit rows in the database itself', () => {
+    const fresh = srv.ctx.db;
+    expect(() => fresh.prepare('DELETE FROM audit WHERE id = 1').run()).toThrow(/append-only/);
+  });
+});
