@@ -1,0 +1,66 @@
+// Real Chromium (Debian's /usr/bin/chromium) driven by playwright-core, against a real Pamoja server
+// serving the built web app. Nothing here downloads a browser.
+import fs from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { api, login, testServer } from '../helpers/server.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launch(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+}
+
+/** A server with the demo clinic, serving apps/web/dist (built by the global setup). */
+export async function webServer(): Promise<RunningServer> {
+  return testServer({ unloadDelayMs: 2000 });
+}
+
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+}
+
+/** A separate browser profile (its own storage, like its own tablet), signed in through the form. */
+export async function signedIn(browser: Browser, base: string, username: string): Promise<Person> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1180, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[${username}] page error:`, e.message));
+  await page.goto('/');
+  await signInOn(page, username);
+  return { context, page };
+}
+
+export async function signInOn(page: Page, username: string, password = 'demo'): Promise<void> {
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector(`[data-user="${username}"]`);
+}
+
+export async function patientByName(base: string, lastName: string): Promise<{ id: string; opNumber: string; visitId: string }> {
+  const token = await login(base, 'reception');
+  const r = await api<{ id: string; opNumber: string; visitId: string; lastName: string }[]>(base, token, 'GET', `/api/patients?q=${lastName}`);
+  const p = r.body.find((x) => x.lastName === lastName);
+  if (!p) throw new Error(`no demo patient ${lastName}`);
+  return p;
+}
+
+export async function openRecord(page: Page, patientId: string): Promise<void> {
+  await page.goto(`/#/patients/${patientId}`);
+  await page.waitForSelector('[data-testid=sync-status][data-state=saved]', { timeout: 15_000 });
+}
+
+/** The service worker controls the page, so a reload works with no network. */
+export async function offlineReady(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise<void>((r) => navigator.serviceWorker.addEventListener('controllerchange', () => r(), { once: true }));
+    }
+  });
+}
