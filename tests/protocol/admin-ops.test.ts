@@ -16,9 +16,9 @@ import { api, login, stockClient, synced, tempDir, testServer, until } from '../
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 /** Runs one of our CLI scripts the way `npm run <name> --` does; resolves with its exit code and output. */
-async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], { cwd: root });
+    const r = await run(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], { cwd: root, env: { ...process.env, ...env } });
     return { code: 0, ...r };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -112,6 +112,21 @@ describe('admin: operations', () => {
     expect(fs.existsSync(out.file)).toBe(true);
     expect(checkFile(out.file)).toMatchObject({ ok: true });
     expect((await cli('backup', [])).code).toBe(2);
+  });
+
+  it('creates the first administrator of an empty clinic from the command line', async () => {
+    const dir = tempDir('pamoja-first-admin-');
+    expect((await cli('create-admin', ['boss', '--data-dir', dir], { PAMOJA_PASSWORD: 'short' })).code).toBe(2);
+    const r = await cli('create-admin', ['boss', '--name', 'Clinic IT', '--data-dir', dir], { PAMOJA_PASSWORD: 'long-enough-1' });
+    expect(r.code).toBe(0);
+    const empty = await testServer({ dataDir: dir, seedDemo: false });
+    try {
+      const token = await login(empty.url, 'boss', 'long-enough-1');
+      expect((await api<unknown[]>(empty.url, token, 'GET', '/admin/users')).body).toHaveLength(1);
+      expect((await api<{ ok: boolean; rows: number }>(empty.url, token, 'GET', '/admin/audit/verify')).body).toMatchObject({ ok: true });
+    } finally {
+      await empty.close();
+    }
   });
 
   it('finds a tampered audit row: verify and check name the row', async () => {
