@@ -8,6 +8,8 @@ import { PatientListPage } from './patients/PatientListPage.js';
 import { RecordPage } from './record/RecordPage.js';
 import { AdminPage } from './admin/AdminPage.js';
 import { HistoryPage } from './admin/HistoryPage.js';
+import { WorklistPage } from './workflow/WorklistPage.js';
+import { NotificationCenter } from './workflow/NotificationCenter.js';
 
 type Page = (session: Session, params: Record<string, string>) => ReactNode;
 
@@ -18,10 +20,12 @@ const ROUTES: [pattern: string, page: Page][] = [
   ['/patients/:id', (s, p) => <RecordPage key={`${s.user.id}:${p.id}`} session={s} patientId={p.id!} />],
   ['/patients/:id/history', (s, p) => <HistoryPage session={s} patientId={p.id!} />],
   ['/admin', (s) => <AdminPage session={s} />],
+  ['/worklist', (s) => <WorklistPage session={s} />],
 ];
 
 const NAV: NavLink[] = [
   { href: '/patients', label: 'Patients' },
+  { href: '/worklist', label: 'Worklist' },
   { href: '/admin', label: 'Admin', roles: ['ADMIN'] },
 ];
 
@@ -41,6 +45,7 @@ export function App() {
     <>
       <Header session={session} links={NAV} path={path} />
       <main key={session.user.id}>{page}</main>
+      <NotificationCenter key={`bell:${session.user.id}`} session={session} />
     </>
   );
 }
