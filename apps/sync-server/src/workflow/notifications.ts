@@ -51,6 +51,7 @@ const toNotification = (r: Row): Notification => ({
 export class Notifications {
   /** Stored since start, by kind: for metrics and tests. */
   readonly sent = new Map<NotificationKind, number>();
+  private outbox: Row[] = [];
 
   constructor(private readonly db: DB, private readonly live: LiveChannels) {}
 
@@ -69,9 +70,23 @@ export class Notifications {
       }
       return out;
     })();
-    for (const r of stored) this.live.toUser(r.user_id, 'notification', toNotification(r));
     if (stored.length) this.sent.set(n.kind, (this.sent.get(n.kind) ?? 0) + stored.length);
+    this.outbox.push(...stored);
+    // Inside a caller's transaction the push waits for its commit (see `flush`).
+    if (!this.db.inTransaction) this.flush();
     return stored.map(toNotification);
+  }
+
+  /** Pushes stored notifications to open streams; call after the transaction that stored them commits. */
+  flush(): void {
+    const out = this.outbox;
+    this.outbox = [];
+    for (const r of out) this.live.toUser(r.user_id, 'notification', toNotification(r));
+  }
+
+  /** The transaction that stored them rolled back: they do not exist, so nobody hears of them. */
+  discard(): void {
+    this.outbox = [];
   }
 
   list(userId: string, opts: { unreadOnly?: boolean; limit?: number } = {}): Notification[] {

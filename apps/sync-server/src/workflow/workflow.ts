@@ -33,7 +33,7 @@ export class Workflow {
     this.recipients = new Recipients(ctx.db, ctx.users, this.assignments);
     ctx.events.on('record-changed', (e) => {
       try {
-        onRecordChanged(this, e);
+        this.atomically(() => onRecordChanged(this, e));
       } catch (err) {
         ctx.log.error({ err: err instanceof Error ? err.message : String(err), doc: e.docName }, 'workflow could not follow a change');
       }
@@ -61,6 +61,26 @@ export class Workflow {
    * and opens the next, then tells the people concerned. Nothing happens when they already agree.
    */
   syncVisit(patientId: string, visitId: string, by: Actor | null, notes: string | null = null): HandedOff | null {
+    return this.atomically(() => this.syncVisitNow(patientId, visitId, by, notes));
+  }
+
+  /**
+   * Runs `fn` as one SQLite transaction (one fsync for the hand-off, who-did-what and notifications
+   * together), and pushes the notifications live only once it has committed.
+   */
+  atomically<T>(fn: () => T): T {
+    let result: T;
+    try {
+      result = this.ctx.db.transaction(fn)();
+    } catch (e) {
+      if (!this.ctx.db.inTransaction) this.notifications.discard();
+      throw e;
+    }
+    if (!this.ctx.db.inTransaction) this.notifications.flush();
+    return result;
+  }
+
+  private syncVisitNow(patientId: string, visitId: string, by: Actor | null, notes: string | null): HandedOff | null {
     const facts = this.facts(patientId, visitId);
     const status = facts.status;
     if (!facts.exists || !status) return null;
