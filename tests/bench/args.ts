@@ -1,0 +1,81 @@
+// Command-line flags of `npm run bench`, with defaults that finish in a few minutes on a 2-core box.
+// The issue's target scale: --conns 2000 --rooms 500 --rate 500.
+
+import { parseArgs } from 'node:util';
+
+export interface BenchArgs {
+  conns: number;
+  rooms: number;
+  rate: number;
+  duration: number;
+  hotConns: number;
+  hotRate: number;
+  writers: number;
+  updates: number;
+  bundleEdits: number;
+  largeEdits: number;
+  idleConns: number;
+  docs: number;
+  workers: number;
+  only: string[];
+  scenarios: string[];
+  out: string;
+}
+
+export const HELP = `npm run bench -- [flags]
+  --conns N         connections in the many-rooms fan-out run (default 400; issue target 2000)
+  --rooms N         rooms they spread over (default 100; issue target 500)
+  --rate N          updates/s sent in that run, all writers together (default 500)
+  --duration S      seconds per fan-out run (default 15)
+  --hot-conns N     connections in the one hot room (default 50)
+  --hot-rate N      updates/s in the hot room (default 100)
+  --writers N       ingest writers, one room each (default 20)
+  --updates N       small map updates each ingest writer blasts (default 5000)
+  --bundle-edits N  edits in the offline tablet's bundle (default 2000)
+  --large-edits N   edits that make the large record (default 20000)
+  --idle-conns N    idle connections for the per-connection memory figure (default 500)
+  --docs N          open documents for the per-document memory figure (default 200)
+  --workers N       load processes (default 2, all on the load core)
+  --only a,b        targets whose name contains one of these (pamoja, gate=off, y-websocket, hocuspocus)
+  --scenarios a,b   run only these: memory, many, hot, ingest, bundle, large, start (default all)
+  --out FILE        JSON results (default .bench-results/latest.json)`;
+
+export function parseBenchArgs(argv: string[]): BenchArgs | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      conns: { type: 'string', default: '400' },
+      rooms: { type: 'string', default: '100' },
+      rate: { type: 'string', default: '500' },
+      duration: { type: 'string', default: '15' },
+      'hot-conns': { type: 'string', default: '50' },
+      'hot-rate': { type: 'string', default: '100' },
+      writers: { type: 'string', default: '20' },
+      updates: { type: 'string', default: '5000' },
+      'bundle-edits': { type: 'string', default: '2000' },
+      'large-edits': { type: 'string', default: '20000' },
+      'idle-conns': { type: 'string', default: '500' },
+      docs: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '2' },
+      only: { type: 'string', default: '' },
+      scenarios: { type: 'string', default: 'memory,many,hot,ingest,bundle,large,start' },
+      out: { type: 'string', default: '.bench-results/latest.json' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return null;
+  const n = (k: keyof typeof values): number => {
+    const v = Number(values[k]);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${String(k)} must be a positive number`);
+    return v;
+  };
+  return {
+    conns: n('conns'), rooms: n('rooms'), rate: n('rate'), duration: n('duration'),
+    hotConns: n('hot-conns'), hotRate: n('hot-rate'), writers: n('writers'), updates: n('updates'),
+    bundleEdits: n('bundle-edits'), largeEdits: n('large-edits'), idleConns: n('idle-conns'), docs: n('docs'),
+    workers: n('workers'),
+    only: values.only ? values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : [],
+    scenarios: values.scenarios.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    out: values.out,
+  };
+}

@@ -1,0 +1,65 @@
+// The two wire dialects the benchmark speaks: plain y-websocket (Pamoja, the y-websocket server) and
+// Hocuspocus, which prefixes every message with the document name and wants an auth message first.
+
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+
+export type Dialect = 'y-websocket' | 'hocuspocus';
+
+export const SYNC = 0;
+export const STEP1 = 0;
+export const STEP2 = 1;
+export const UPDATE = 2;
+const HP_AUTH = 2;
+const HP_SYNC_REPLY = 4;
+const HP_SYNC_STATUS = 8;
+const PAMOJA_EXT = 100;
+
+export type Incoming =
+  | { kind: 'sync'; step: number; payload: Uint8Array }
+  | { kind: 'saved' }
+  | { kind: 'other' };
+
+export class Wire {
+  constructor(readonly dialect: Dialect, readonly docName: string) {}
+
+  private start(): encoding.Encoder {
+    const e = encoding.createEncoder();
+    if (this.dialect === 'hocuspocus') encoding.writeVarString(e, this.docName);
+    return e;
+  }
+
+  /** Messages to send right after the socket opens (Hocuspocus: the auth message). */
+  hello(token: string): Uint8Array[] {
+    if (this.dialect !== 'hocuspocus') return [];
+    const e = this.start();
+    encoding.writeVarUint(e, HP_AUTH);
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarString(e, token);
+    return [encoding.toUint8Array(e)];
+  }
+
+  sync(step: number, payload: Uint8Array): Uint8Array {
+    const e = this.start();
+    encoding.writeVarUint(e, SYNC);
+    encoding.writeVarUint(e, step);
+    encoding.writeVarUint8Array(e, payload);
+    return encoding.toUint8Array(e);
+  }
+
+  read(data: Uint8Array): Incoming {
+    const d = decoding.createDecoder(data);
+    if (this.dialect === 'hocuspocus') decoding.readVarString(d);
+    const type = decoding.readVarUint(d);
+    if (type === SYNC || (this.dialect === 'hocuspocus' && type === HP_SYNC_REPLY)) {
+      const step = decoding.readVarUint(d);
+      return { kind: 'sync', step, payload: decoding.readVarUint8Array(d) };
+    }
+    if (this.dialect === 'hocuspocus' && type === HP_SYNC_STATUS) return { kind: 'saved' };
+    if (this.dialect === 'y-websocket' && type === PAMOJA_EXT) {
+      const body = JSON.parse(decoding.readVarString(d)) as { type?: string };
+      if (body.type === 'saved') return { kind: 'saved' };
+    }
+    return { kind: 'other' };
+  }
+}

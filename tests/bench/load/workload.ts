@@ -1,0 +1,59 @@
+// The clinic workload every server gets: the same patient record shape, the same edits, and the
+// fan-out timestamp carried inside the edit itself (a vital sign's value), so no side channel is timed.
+
+import * as Y from 'yjs';
+import { openVisit, sectionOf, setContact, setDemographics } from '@pamoja/schema';
+
+export interface RoomSpec {
+  docName: string;
+  visitId: string;
+  /** The peers start empty: the first client writes the registration Pamoja's server writes itself. */
+  seed: boolean;
+}
+
+/** The registration a receptionist's POST /api/patients produces, for servers without our API. */
+export function seedRecord(doc: Y.Doc, visitId: string): void {
+  doc.transact(() => {
+    setDemographics(doc, { firstName: 'Bench', lastName: 'Patient', sex: 'female', dateOfBirth: '1990-01-01' });
+    setContact(doc, { phone: '+254700000000' });
+    openVisit(doc, { visitId });
+  });
+}
+
+export function vitals(doc: Y.Doc, visitId: string): Y.Map<unknown> {
+  const m = sectionOf(doc, visitId, 'vitals');
+  if (!m) throw new Error(`visit ${visitId} has no vitals section (record not synced or seeded)`);
+  return m;
+}
+
+/**
+ * Vital signs whose allowed range covers 0..100, so a nurse may write an encoded timestamp in them.
+ * One writer per key per room: no concurrent overwrite, so no server does conflict bookkeeping.
+ */
+export const TIMED_KEYS = ['heartRate', 'respiratoryRate', 'systolic', 'diastolic', 'spo2', 'weight', 'height'] as const;
+const WRAP_MS = 100_000;
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** The send time as a value in 0..100 (seconds within a 100 s window, microsecond precision). */
+export const encodeTs = (ms: number): number => (ms % WRAP_MS) / 1000;
+
+export function latencyMs(value: number, at: number): number {
+  const sent = value * 1000;
+  return (((at % WRAP_MS) - sent) % WRAP_MS + WRAP_MS) % WRAP_MS;
+}
+
+/** A tablet's offline shift: `edits` separate changes to vitals, triage and the nurse's assessment. */
+export function offlineShift(doc: Y.Doc, visitId: string, edits: number, rand: () => number = Math.random): void {
+  const v = vitals(doc, visitId);
+  const triage = sectionOf(doc, visitId, 'triage')!;
+  const text = sectionOf<Y.Text>(doc, visitId, 'assessment')!;
+  const words = ['fever', 'cough', 'three days', 'no rash', 'alert', 'hydrated', 'pain', 'stable'];
+  for (let i = 0; i < edits; i++) {
+    const r = i % 10;
+    if (r < 5) v.set(TIMED_KEYS[i % TIMED_KEYS.length]!, 40 + Math.floor(rand() * 60));
+    else if (r < 6) triage.set('chiefComplaint', `${words[i % words.length]} ${i}`);
+    else text.insert(Math.floor(rand() * (text.length + 1)), `${words[i % words.length]} `);
+  }
+}

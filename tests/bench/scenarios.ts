@@ -1,0 +1,180 @@
+// One target's whole benchmark: the same scenarios in the same order for every server.
+
+import { newId } from '@pamoja/schema';
+import type { Endpoint } from './client/conn.js';
+import type { BenchArgs } from './args.js';
+import type { RoomSpec } from './load/workload.js';
+import type { FanoutResult } from './load/fanout.js';
+import type { IngestResult } from './load/ingest.js';
+import type { BundleResult, OpenResult } from './load/tablet.js';
+import { cpuMicros, rssBytes, startTarget, stopTarget, type Running } from './targets.js';
+import type { Workers } from './workers.js';
+
+export interface Figures {
+  ingestPerSec: number;
+  ingestAcks: number;
+  ingestSent: number;
+  cpuUsPerUpdate: number;
+  manyP50: number;
+  manyP99: number;
+  manyDelivered: number;
+  rssManyMB: number;
+  hotP50: number;
+  hotP99: number;
+  hotDelivered: number;
+  bundleMs: number;
+  bundleBytes: number;
+  openColdMs: number | null;
+  openWarmMs: number;
+  largeBytes: number;
+  memPerDocKB: number;
+  memPerConnKB: number;
+  coldStartMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function post<T>(base: string, token: string | null, p: string, body: unknown): Promise<T> {
+  const r = await fetch(base + p, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (r.status >= 300) throw new Error(`POST ${p}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+class Rooms {
+  private n = 0;
+  constructor(private readonly run: Running, private readonly receptionToken: string | null) {}
+
+  /** Pamoja: patients registered through the API. Peers: names only; the first client seeds them. */
+  async make(count: number): Promise<RoomSpec[]> {
+    const out: RoomSpec[] = [];
+    for (let i = 0; i < count; i += 20) {
+      const batch = Array.from({ length: Math.min(20, count - i) }, () => this.one());
+      out.push(...(await Promise.all(batch)));
+    }
+    return out;
+  }
+
+  private async one(): Promise<RoomSpec> {
+    const k = this.n++;
+    if (!this.run.target.pamoja) return { docName: `patient:${newId()}`, visitId: newId(), seed: true };
+    const p = await post<{ id: string; visitId: string }>(this.run.base, this.receptionToken, '/api/patients', {
+      firstName: 'Bench', lastName: `Patient${k}`, sex: 'female', dateOfBirth: '1990-01-01', phone: `+2547${String(k).padStart(8, '0')}`,
+    });
+    return { docName: `patient:${p.id}`, visitId: p.visitId, seed: false };
+  }
+}
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function fanoutRun(w: Workers, ep: Endpoint, rooms: RoomSpec[], perRoom: number, rate: number, durationS: number, group: string): Promise<{ p50: number; p99: number; delivered: number; rss: number; pid: number }> {
+  await w.all(rooms, (share) => ({ cmd: 'open', ep, group, rooms: share, perRoom }));
+  const active = Math.min(w.size, rooms.length);
+  const params = { rate: rate / active, durationMs: durationS * 1000, warmupMs: Math.min(3000, durationS * 200), writersPerRoom: 7 };
+  const results = (await w.all<FanoutResult, RoomSpec>(rooms, () => ({ cmd: 'fanout', group, params }))).filter(Boolean);
+  const samples = results.flatMap((r) => r.samples).sort((a, b) => a - b);
+  const expected = results.reduce((s, r) => s + r.expected, 0);
+  return { p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN, rss: 0, pid: 0 };
+}
+
+export async function benchTarget(started: Running, w: Workers, a: BenchArgs, log: (s: string) => void): Promise<{ figures: Figures; run: Running }> {
+  let run = started;
+  const pid = run.proc.pid!;
+  let token = 'bench';
+  let reception: string | null = null;
+  if (run.target.pamoja) {
+    const login = async (u: string): Promise<string> => (await post<{ token: string }>(run.base, null, '/api/auth/login', { username: u, password: 'demo' })).token;
+    token = await login('nurse');
+    reception = await login('reception');
+  }
+  const ep: Endpoint = { dialect: run.target.dialect, base: run.base.replace('http', 'ws'), token, pamoja: run.target.pamoja };
+  const rooms = new Rooms(run, reception);
+  const f: Partial<Figures> = {};
+  const on = (s: string): boolean => a.scenarios.includes(s);
+
+  if (on('memory')) {
+    log('memory per idle connection and per open document');
+    const idleRoom = await rooms.make(1);
+    const docRooms = await rooms.make(a.docs);
+    await sleep(1500);
+    const rss0 = rssBytes(pid);
+    await w.call(0, { cmd: 'open', ep, group: 'idle', rooms: idleRoom, perRoom: a.idleConns });
+    await sleep(1000);
+    const rss1 = rssBytes(pid);
+    await w.all(docRooms, (share) => ({ cmd: 'open', ep, group: 'docs', rooms: share, perRoom: 1 }));
+    await sleep(1000);
+    const rss2 = rssBytes(pid);
+    f.memPerConnKB = (rss1 - rss0) / a.idleConns / 1024;
+    f.memPerDocKB = (rss2 - rss1) / a.docs / 1024 - f.memPerConnKB;
+    await Promise.all([w.call(0, { cmd: 'close', group: 'idle' }), ...Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: 'docs' }))]);
+  }
+
+  if (on('many')) {
+    log(`fan-out: ${a.conns} connections in ${a.rooms} rooms at ${a.rate} updates/s for ${a.duration} s`);
+    const manyRooms = await rooms.make(a.rooms);
+    const many = await fanoutRun(w, ep, manyRooms, Math.max(2, Math.round(a.conns / a.rooms)), a.rate, a.duration, 'many');
+    f.rssManyMB = rssBytes(pid) / 2 ** 20;
+    await Promise.all(Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: 'many' })));
+    Object.assign(f, { manyP50: many.p50, manyP99: many.p99, manyDelivered: many.delivered });
+  }
+
+  if (on('hot')) {
+    log(`fan-out: one hot room with ${a.hotConns} connections at ${a.hotRate} updates/s`);
+    const hot = await fanoutRun(w, ep, await rooms.make(1), a.hotConns, a.hotRate, a.duration, 'hot');
+    await w.call(0, { cmd: 'close', group: 'hot' });
+    Object.assign(f, { hotP50: hot.p50, hotP99: hot.p99, hotDelivered: hot.delivered });
+  }
+
+  if (on('ingest')) {
+    log(`ingest: ${a.writers} writers x ${a.updates} small map updates`);
+    const ingestRooms = await rooms.make(a.writers);
+    await sleep(1000);
+    const cpu0 = cpuMicros(pid);
+    const ing = (await w.all<IngestResult, RoomSpec>(ingestRooms, (share) => ({ cmd: 'ingest', ep, rooms: share, updates: a.updates }))).filter(Boolean);
+    await sleep(2500); // debounced stores (Hocuspocus) and snapshots land inside the CPU window
+    const cpu1 = cpuMicros(pid);
+    const sent = ing.reduce((s, r) => s + r.sent, 0);
+    const t0 = Math.min(...ing.map((r) => r.t0));
+    const t1 = Math.max(...ing.map((r) => r.t1));
+    Object.assign(f, { ingestPerSec: sent / ((t1 - t0) / 1000), ingestSent: sent, ingestAcks: ing.reduce((s, r) => s + r.acks, 0), cpuUsPerUpdate: (cpu1 - cpu0) / sent });
+  }
+
+  if (on('bundle')) {
+    log(`offline tablet: ${a.bundleEdits}-edit bundle, three times`);
+    const bundles: BundleResult[] = [];
+    for (const room of await rooms.make(3)) bundles.push(await w.call<BundleResult>(0, { cmd: 'bundle', ep, room, edits: a.bundleEdits }));
+    bundles.sort((x, y) => x.ms - y.ms);
+    Object.assign(f, { bundleMs: bundles[1]!.ms, bundleBytes: bundles[1]!.bytes });
+  }
+
+  if (on('large')) {
+    log(`large record: ${a.largeEdits} edits, then opened from disk and from memory`);
+    const [large] = await rooms.make(1);
+    const keepsNothing = run.target.name.startsWith('y-websocket'); // forgets a document once its last client leaves
+    const hold = (): Promise<unknown> => w.call(1 % w.size, { cmd: 'hold', ep, docName: large!.docName });
+    if (keepsNothing) await hold();
+    f.largeBytes = (await w.call<{ bytes: number }>(0, { cmd: 'writeLarge', ep, room: large!, edits: a.largeEdits })).bytes;
+    f.openColdMs = null;
+    if (!keepsNothing) {
+      await sleep(4000); // past Pamoja's unload delay and Hocuspocus' store-and-unload on last disconnect
+      f.openColdMs = (await w.call<OpenResult>(0, { cmd: 'openTimed', ep, docName: large!.docName })).ms;
+      await hold();
+    }
+    f.openWarmMs = (await w.call<OpenResult>(0, { cmd: 'openTimed', ep, docName: large!.docName })).ms;
+    await w.call(1 % w.size, { cmd: 'release' });
+  }
+
+  if (on('start')) {
+    log('cold start (restart on the same data)');
+    await stopTarget(run);
+    run = await startTarget(run.target, run.dir);
+    f.coldStartMs = run.startMs;
+  }
+  return { figures: f as Figures, run };
+}

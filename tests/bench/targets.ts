@@ -1,0 +1,142 @@
+// The servers under test, each started as its own process pinned to the server core, and what the
+// benchmark reads about them from /proc (RSS, CPU time) without touching their code.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Dialect } from './client/wire.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const PEERS = path.join(ROOT, 'tests/bench/peers');
+
+export interface Target {
+  name: string;
+  dialect: Dialect;
+  pamoja: boolean;
+  /** Command and environment to start it on `port` with its files under `dir`. */
+  command: (port: number, dir: string) => { args: string[]; env: Record<string, string> };
+  /** Where a plain HTTP GET answers 200 once it serves. */
+  readyPath: string;
+}
+
+const pamoja = (gate: boolean): Target => ({
+  name: gate ? 'Pamoja' : 'Pamoja GATE=off',
+  dialect: 'y-websocket',
+  pamoja: true,
+  readyPath: '/healthz',
+  command: (port, dir) => ({
+    args: [
+      // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (see README).
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+      '--import', 'tsx', path.join(ROOT, 'apps/sync-server/src/main.ts'),
+    ],
+    env: {
+      PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', SEED_DEMO: '1',
+      GATE: gate ? 'on' : 'off', UNLOAD_DELAY_MS: '1000',
+      // The load generator multiplexes a clinic's worth of clients; the per-connection budget is
+      // for one human's tablet, so it is raised here (and only here).
+      RATE_LIMIT_MSGS_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000',
+    },
+  }),
+});
+
+export const TARGETS: Target[] = [
+  pamoja(true),
+  pamoja(false),
+  {
+    name: 'y-websocket 2', dialect: 'y-websocket', pamoja: false, readyPath: '/',
+    command: (port) => ({ args: [path.join(PEERS, 'ywebsocket-server.cjs')], env: { PORT: String(port), HOST: '127.0.0.1' } }),
+  },
+  {
+    name: 'Hocuspocus 3', dialect: 'hocuspocus', pamoja: false, readyPath: '/',
+    command: (port, dir) => ({
+      args: [path.join(PEERS, 'hocuspocus-server.mjs')],
+      env: { PORT: String(port), HOST: '127.0.0.1', DB_FILE: path.join(dir, 'hocuspocus.sqlite') },
+    }),
+  },
+];
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export const hasTaskset = ((): boolean => {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return os.cpus().length > 1;
+  } catch {
+    return false;
+  }
+})();
+
+/** Pins a command to one core when there are at least two (server core 0, load core 1). */
+export function pinned(core: number, args: string[]): [string, string[]] {
+  return hasTaskset ? ['taskset', ['-c', String(core), ...args]] : [args[0]!, args.slice(1)];
+}
+
+export interface Running {
+  target: Target;
+  proc: ChildProcess;
+  port: number;
+  dir: string;
+  base: string;
+  /** Milliseconds from spawn until it answered HTTP. */
+  startMs: number;
+}
+
+export async function startTarget(target: Target, dir: string, port?: number): Promise<Running> {
+  port ??= await freePort();
+  fs.mkdirSync(dir, { recursive: true });
+  const { args, env } = target.command(port, dir);
+  const [cmd, argv] = pinned(0, [process.execPath, ...args]);
+  const t0 = performance.now();
+  const proc = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`${target.name} exited during start: ${stderr}`);
+    if (i > 6000) throw new Error(`${target.name} did not start within 60 s: ${stderr}`);
+    try {
+      const r = await fetch(base + target.readyPath);
+      if (r.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { target, proc, port, dir, base, startMs: performance.now() - t0 };
+}
+
+export async function stopTarget(r: Running): Promise<void> {
+  if (r.proc.exitCode !== null) return;
+  const done = new Promise((res) => r.proc.once('exit', res));
+  r.proc.kill('SIGTERM');
+  const t = setTimeout(() => r.proc.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
+}
+
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+/** User + system CPU time of the process (all threads), in microseconds. */
+export function cpuMicros(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_US;
+}
+
+/** Resident set size in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}

@@ -1,0 +1,57 @@
+// Small shared pieces of the fault suites: a seeded random source, polling, and reading a document
+// exactly as the server holds it (through a fresh connection that sends nothing of its own).
+
+import * as Y from 'yjs';
+import { FaultClient } from './fault-client.js';
+
+export function lcg(seed: number): () => number {
+  let s = (seed >>> 0) || 1;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 0x100000000);
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The server's current state of `docName`, as a fresh client receives it. */
+export async function readDoc(base: string, docName: string, token: string): Promise<Y.Doc> {
+  const reader = new FaultClient(base, docName, token);
+  reader.bypassGate = true;
+  reader.connect();
+  try {
+    await waitFor(() => reader.synced, 20_000, `read of ${docName}`);
+  } finally {
+    await reader.stop();
+  }
+  return reader.doc;
+}
+
+/** Same structs, same deletions, same content: true, or what differs. */
+export function docDiff(a: Y.Doc, b: Y.Doc): string | null {
+  const sva = Y.decodeStateVector(Y.encodeStateVector(a));
+  const svb = Y.decodeStateVector(Y.encodeStateVector(b));
+  for (const c of new Set([...sva.keys(), ...svb.keys()])) {
+    if ((sva.get(c) ?? 0) !== (svb.get(c) ?? 0)) return `state vectors differ at client ${c}: ${sva.get(c) ?? 0} vs ${svb.get(c) ?? 0}`;
+  }
+  const ds = (d: Y.Doc): string => Buffer.from(Y.encodeStateAsUpdate(d, Y.encodeStateVector(d))).toString('hex');
+  if (ds(a) !== ds(b)) return 'delete sets differ';
+  // Map key order follows local insertion order, which legitimately differs between replicas.
+  const canon = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
+      : Array.isArray(v) ? v.map(canon) : v;
+  // Roots of a patient record are maps; a replica only lists the roots it has touched, so take both.
+  const roots = [...new Set([...a.share.keys(), ...b.share.keys(), 'demographics', 'contact', 'visits'])].sort();
+  const json = (d: Y.Doc): string => JSON.stringify(canon(Object.fromEntries(roots.map((k) => [k, d.getMap(k).toJSON()]))));
+  const ja = json(a);
+  const jb = json(b);
+  return ja === jb ? null : `content differs: ${ja.slice(0, 200)} vs ${jb.slice(0, 200)}`;
+}
+
+export function sameDoc(a: Y.Doc, b: Y.Doc): boolean {
+  return docDiff(a, b) === null;
+}
