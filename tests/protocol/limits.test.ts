@@ -103,3 +103,25 @@ describe('limits on input', () => {
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe('pathological updates', () => {
+  it('refuses an update from hundreds of fake editing sessions all typing at one spot (quadratic for Yjs)', async () => {
+    const p = patients[0]!;
+    const raw = new RawClient(srv.url, docNameFor(p.id), nurseToken);
+    await raw.opened;
+    const base = await raw.fetchDoc();
+    const sv = Y.encodeStateVector(base);
+    const updates: Uint8Array[] = [];
+    for (let i = 0; i < 300; i++) {
+      const d = new Y.Doc();
+      Y.applyUpdate(d, Y.encodeStateAsUpdate(base));
+      sectionOf<Y.Text>(d, p.visitId, 'assessment')!.insert(0, 'x');
+      updates.push(Y.encodeStateAsUpdate(d, sv));
+    }
+    raw.sendUpdate(Y.mergeUpdates(updates));
+    expect((await raw.waitFor((r) => r.type === 2)).reason).toMatch(/more than 64 new editing sessions/);
+    expect(sectionOf<Y.Text>(srv.hub.rooms.get(docNameFor(p.id))!.doc, p.visitId, 'assessment')!.toString()).not.toContain('xxx');
+    raw.close();
+    await otherRoomStillWorks(101);
+  });
+});

@@ -56,6 +56,8 @@ export interface GateContext {
 }
 
 const MAX_AUDIT_TEXT = 500;
+/** New Yjs client ids one update may introduce. */
+export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
 function clip(v: unknown): unknown {
   if (typeof v === 'string' && v.length > MAX_AUDIT_TEXT) return `${v.slice(0, MAX_AUDIT_TEXT)}…`;
@@ -104,8 +106,15 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     result.malformed = true;
     return result;
   }
+  let newClients = 0;
   for (const [client, end] of meta.to) {
     if (end <= Y.getState(doc.store, client)) continue;
+    // Many fresh client ids inserting at one spot make Yjs order them pairwise (quadratic time).
+    // A real tablet brings one per page load; an attacker brings thousands.
+    if (Y.getState(doc.store, client) === 0 && ++newClients > MAX_NEW_CLIENTS_PER_UPDATE) {
+      result.wholeRefusal = `The update carries edits from more than ${MAX_NEW_CLIENTS_PER_UPDATE} new editing sessions at once; it was not applied`;
+      return result;
+    }
     const bad = ctx.checkAuthor(client);
     if (bad) {
       result.wholeRefusal = bad;
