@@ -54,6 +54,50 @@ describe('foundation', () => {
     b.provider.destroy();
   });
 
+  it('keeps the patient list current as records change over WebSocket', async () => {
+    const rec = await login(srv.url, 'reception');
+    const created = await api<{ id: string; visitId: string; opNumber: string }>(srv.url, rec, 'POST', '/api/patients', {
+      firstName: 'Neema', lastName: 'Chebet', sex: 'female', dateOfBirth: '2001-07-07', phone: '+254 799 000 111',
+    });
+    expect(created.status).toBe(201);
+    const { id, visitId } = created.body;
+    const reception = stockClient(srv.url, `patient:${id}`, rec);
+    const nurse = stockClient(srv.url, `patient:${id}`, await login(srv.url, 'nurse'));
+    await Promise.all([synced(reception.provider), synced(nurse.provider)]);
+    reception.doc.getMap('demographics').set('lastName', 'Chebet-Kirui');
+    sectionOf(nurse.doc, visitId, 'triage')!.set('category', 'EMERGENCY');
+    const find = async () => (await api<{ id: string; lastName: string; triageCategory: string | null }[]>(srv.url, rec, 'GET', '/api/patients?q=Kirui')).body.find((p) => p.id === id);
+    let row = await find();
+    for (let i = 0; i < 100 && (!row || row.triageCategory !== 'EMERGENCY'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await find();
+    }
+    expect(row).toMatchObject({ lastName: 'Chebet-Kirui', triageCategory: 'EMERGENCY' });
+    expect((await api<unknown[]>(srv.url, rec, 'GET', `/api/patients?q=${created.body.opNumber}`)).body).toHaveLength(1);
+    expect((await api<unknown[]>(srv.url, rec, 'GET', '/api/patients?q=799000')).body).toHaveLength(1);
+    reception.provider.destroy();
+    nurse.provider.destroy();
+  });
+
+  it('registers patients only for reception, with clear errors for bad input', async () => {
+    const rec = await login(srv.url, 'reception');
+    const nurse = await login(srv.url, 'nurse');
+    const body = { firstName: 'Baraka', lastName: 'Omondi', sex: 'male', dateOfBirth: '1995-12-01', phone: '0711000222' };
+    expect((await api(srv.url, nurse, 'POST', '/api/patients', body)).status).toBe(403);
+    expect((await api(srv.url, null, 'POST', '/api/patients', body)).status).toBe(401);
+    const bad = await api<{ error: string }>(srv.url, rec, 'POST', '/api/patients', { ...body, dateOfBirth: '2999-01-01', sex: 'robot' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/sex/);
+    expect(bad.body.error).toMatch(/dateOfBirth/);
+    const first = await api<{ id: string; opNumber: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', body);
+    expect(first.status).toBe(201);
+    const twin = await api<{ existingId: string }>(srv.url, rec, 'POST', '/api/patients', body);
+    expect(twin.status).toBe(409);
+    expect(twin.body.existingId).toBe(first.body.id);
+    const second = await api<{ opNumber: string }>(srv.url, rec, 'POST', '/api/patients', { ...body, firstName: 'Baraka Jr', dateOfBirth: '2020-01-01' });
+    expect(second.body.opNumber).not.toBe(first.body.opNumber);
+  });
+
   it('refuses WebSocket upgrades without a valid token', async () => {
     const token = await login(srv.url, 'nurse');
     const patients = await api<{ id: string }[]>(srv.url, token, 'GET', '/api/patients');

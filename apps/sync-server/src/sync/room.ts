@@ -16,6 +16,9 @@ import {
   CLOSE, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
 } from './protocol.js';
 
+/** Fields the patient list shows: only changes to these refresh its row. */
+const SUMMARY_FIELDS = /^(demographics|contact|visits\/[^/]+($|\/(registration|workflow|triage)\/))/;
+
 export class Room {
   readonly doc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
@@ -122,7 +125,7 @@ export class Room {
     ctx.audit.record(actor, entries);
     if (conn) this.locks.touch(actor.userId, result.fields.map((f) => f.path));
     if (result.conflicts.length) this.recordConflicts(actor, result);
-    if (this.patientId) ctx.patients.refresh(this.patientId, this.doc);
+    if (this.patientId && result.fields.some((f) => SUMMARY_FIELDS.test(f.path))) ctx.patients.refresh(this.patientId, this.doc);
     if (this.updatesSinceSnapshot >= ctx.config.snapshotEvery) this.compact();
 
     const updates = result.updates;
