@@ -109,4 +109,35 @@ describe('foundation', () => {
     const fresh = await login(srv.url, 'nurse');
     expect(await upgradeStatus(`${wsUrl(srv.url)}/${doc}?token=${fresh}`)).toBe('open');
   });
+
+  it('closes live WebSockets of a session when it logs out', async () => {
+    const token = await login(srv.url, 'pharmacy');
+    const patients = await api<{ id: string }[]>(srv.url, token, 'GET', '/api/patients');
+    const ws = new WebSocket(`${wsUrl(srv.url)}/patient:${patients.body[0]!.id}?token=${token}`);
+    await new Promise((r) => ws.once('open', r));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    expect((await api(srv.url, token, 'POST', '/api/auth/logout')).status).toBe(200);
+    expect(await closed).toBe(4401);
+    expect((await api(srv.url, token, 'GET', '/api/patients')).status).toBe(401);
+  });
+});
+
+describe('sessions', () => {
+  it('refuses an expired token on HTTP and WebSocket', async () => {
+    const short = await testServer({ sessionTtlMs: 300 });
+    const token = await login(short.url, 'nurse');
+    expect((await api(short.url, token, 'GET', '/api/patients')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await api(short.url, token, 'GET', '/api/patients')).status).toBe(401);
+    expect(await upgradeStatus(`${wsUrl(short.url)}/patient:abc?token=${token}`)).toBe(401);
+    await short.close();
+  });
+
+  it('answers a wrong password with 401 and never stores passwords in the clear', async () => {
+    const r = await api(srv.url, null, 'POST', '/api/auth/login', { username: 'nurse', password: 'wrong' });
+    expect(r.status).toBe(401);
+    const row = srv.ctx.db.prepare('SELECT password_hash FROM users WHERE username = ?').get('nurse') as { password_hash: string };
+    expect(row.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(row.password_hash).not.toContain('demo');
+  });
 });
