@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 let srv: RunningServer;
 let admin: string;
@@ -68,6 +69,21 @@ describe('admin: users and roles', () => {
     provider.destroy();
     await api(srv.url, admin, 'PATCH', `/admin/users/${nurseId}`, { role: 'NURSE' });
     console.log(`role change to refused write on the live socket: ${elapsed} ms`);
+  });
+
+  it('tells an app client its new role and frees the field locks it held under the old one', async () => {
+    const nurseId = await userId('nurse');
+    const c = new RawClient(srv.url, `patient:${patient.id}`, await login(srv.url, 'nurse'));
+    await c.opened;
+    const path = `visits/${patient.visitId}/triage/category`;
+    c.sendExt({ type: 'lock', path });
+    await c.waitFor((r) => r.ext?.type === 'lock-result' && r.ext.ok === true);
+    const from = c.received.length;
+    await api(srv.url, admin, 'PATCH', `/admin/users/${nurseId}`, { role: 'PHARMACIST' });
+    await c.waitFor((r) => r.ext?.type === 'role-changed' && r.ext.role === 'PHARMACIST', 1000, from);
+    await c.waitFor((r) => r.ext?.type === 'locks' && Array.isArray(r.ext.locks) && r.ext.locks.length === 0, 1000, from);
+    c.ws.close();
+    await api(srv.url, admin, 'PATCH', `/admin/users/${nurseId}`, { role: 'NURSE' });
   });
 
   it('disabling a connected user closes her socket (4401) within a second and stops her signing in', async () => {

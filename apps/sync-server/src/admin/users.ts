@@ -86,12 +86,16 @@ export class UserAdmin {
     if (user.role === 'ADMIN' && role !== 'ADMIN') this.keepOneAdmin(userId);
     this.ctx.db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, userId);
     let live = 0;
-    for (const c of this.hub.connections()) {
-      if (c.actor.userId !== userId) continue;
-      c.actor = { ...c.actor, role };
-      live++;
-      // Clients that asked for extension messages learn their new role so the app can re-grey its forms.
-      if (c.ext) c.send(extMessage({ type: 'role-changed', role }));
+    for (const room of this.hub.rooms.values()) {
+      for (const c of room.conns) {
+        if (c.actor.userId !== userId) continue;
+        c.actor = { ...c.actor, role };
+        live++;
+        // Field locks were granted for the old role's fields; others must not wait on them.
+        if (room.locks.releaseConnection(c.id)) room.broadcastLocks();
+        // Clients that asked for extension messages learn their new role so the app can re-grey its forms.
+        if (c.ext) c.send(extMessage({ type: 'role-changed', role }));
+      }
     }
     this.audit(by, 'USER_ROLE', user, user.role, role);
     return { ...user, role, liveConnections: live };
