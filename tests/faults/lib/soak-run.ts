@@ -1,0 +1,108 @@
+// The soak engine: clients come and go across many records for minutes at a steady edit rate while
+// the server's RSS (/proc) and responsiveness (/healthz round trip, which waits behind the event loop)
+// are sampled; afterwards every record must be unloaded once its clients are gone.
+
+import fs from 'node:fs';
+import { FaultClient } from './fault-client.js';
+import { ServerProc } from './server-proc.js';
+import { randomEdit } from './random-edits.js';
+import { lcg } from './util.js';
+
+export interface SoakOptions {
+  seconds: number;
+  clients: number;
+  rooms: number;
+  /** Edits per second, all clients together. */
+  rate: number;
+  /** Seconds a client stays in a room before moving to another one. */
+  stay: number;
+  sampleMs: number;
+  seed: number;
+}
+
+export interface SoakSample {
+  t: number;
+  rssMB: number;
+  healthMs: number;
+  rooms: number;
+  connections: number;
+}
+
+export interface SoakReport {
+  edits: number;
+  samples: SoakSample[];
+  /** Mean RSS of the last third over the mean of the middle third (after warm-up). */
+  rssGrowth: number;
+  healthP99Ms: number;
+  roomsAfter: number;
+  roomsAtPeak: number;
+}
+
+const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {}): Promise<SoakReport> {
+  const rand = lcg(o.seed);
+  const server = await ServerProc.create({ RATE_LIMIT_MSGS_PER_SEC: '1000', UNLOAD_DELAY_MS: '1000' });
+  const clients: { c: FaultClient; visitId: string; since: number }[] = [];
+  try {
+    const nurse = await server.login('nurse');
+    const reception = await server.login('reception');
+    const rooms: { id: string; visitId: string }[] = [];
+    for (let i = 0; i < o.rooms; i++) rooms.push(await server.newPatient(reception, i));
+    const join = (): { c: FaultClient; visitId: string; since: number } => {
+      const room = rooms[Math.floor(rand() * rooms.length)]!;
+      const c = new FaultClient(server.base, `patient:${room.id}`, nurse);
+      c.connect();
+      return { c, visitId: room.visitId, since: Date.now() };
+    };
+    for (let i = 0; i < o.clients; i++) clients.push(join());
+    const samples: SoakSample[] = [];
+    const t0 = Date.now();
+    let edits = 0;
+    let nextSample = 0;
+    let roomsAtPeak = 0;
+    while (Date.now() - t0 < o.seconds * 1000) {
+      const due = Math.floor(((Date.now() - t0) / 1000) * o.rate) - edits;
+      for (let k = 0; k < due; k++) {
+        const x = clients[Math.floor(rand() * clients.length)]!;
+        if (x.c.synced) x.c.edit(`s${edits}`, (doc) => randomEdit(doc, x.visitId, 'nurse', () => rand() * 0.9));
+        edits++;
+      }
+      for (const [i, x] of clients.entries()) {
+        if (Date.now() - x.since > o.stay * 1000 * (0.5 + rand())) {
+          void x.c.stop();
+          x.c.doc.destroy();
+          clients[i] = join();
+        }
+      }
+      if (Date.now() - t0 >= nextSample) {
+        nextSample += o.sampleMs;
+        const t = performance.now();
+        const h = (await (await fetch(`${server.base}/healthz`)).json()) as { rooms: number; connections: number };
+        const s = { t: Math.round((Date.now() - t0) / 1000), rssMB: Math.round(rss(server.proc!.pid!) * 10) / 10, healthMs: Math.round((performance.now() - t) * 10) / 10, rooms: h.rooms, connections: h.connections };
+        roomsAtPeak = Math.max(roomsAtPeak, h.rooms);
+        samples.push(s);
+        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms rooms=${s.rooms} connections=${s.connections} edits=${edits}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(clients.map((x) => x.c.stop()));
+    let roomsAfter = -1;
+    const end = Date.now() + 15_000;
+    while (Date.now() < end) {
+      roomsAfter = ((await (await fetch(`${server.base}/healthz`)).json()) as { rooms: number }).rooms;
+      if (roomsAfter === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const third = Math.max(1, Math.floor(samples.length / 3));
+    const mean = (a: SoakSample[]): number => a.reduce((s, x) => s + x.rssMB, 0) / Math.max(1, a.length);
+    const health = samples.map((s) => s.healthMs).sort((a, b) => a - b);
+    return {
+      edits, samples, rssGrowth: mean(samples.slice(-third)) / mean(samples.slice(third, 2 * third)),
+      healthP99Ms: health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0, roomsAfter, roomsAtPeak,
+    };
+  } finally {
+    await Promise.all(clients.map((x) => x.c.stop()));
+    await server.stop();
+  }
+}

@@ -1,0 +1,14 @@
+// Soak smoke: a few seconds of clients moving between records; once they leave, every record unloads.
+// The real soak (minutes, memory flatness) is tests/faults/soak.ts.
+import { describe, expect, it } from 'vitest';
+import { soakRun } from './lib/soak-run.js';
+
+describe('soak (smoke)', () => {
+  it('unloads every record once its clients have left, after clients came and went under edits', async () => {
+    const r = await soakRun({ seconds: 4, clients: 20, rooms: 10, rate: 100, stay: 1, sampleMs: 1000, seed: 5 });
+    expect(r.edits).toBeGreaterThan(200);
+    expect(r.roomsAtPeak).toBeGreaterThan(0);
+    expect(r.samples.every((s) => s.rssMB > 0)).toBe(true);
+    expect(r.roomsAfter).toBe(0);
+  }, 60_000);
+});
