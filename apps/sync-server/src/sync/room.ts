@@ -16,6 +16,9 @@ import {
   CLOSE, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
 } from './protocol.js';
 
+/** Presence entries one connection may hold (a tab has one; a few for reconnect overlaps). */
+const MAX_PRESENCE_IDS = 8;
+
 /** Fields the patient list shows: only changes to these refresh its row. */
 const SUMMARY_FIELDS = /^(demographics|contact|visits\/[^/]+($|\/(registration|workflow|triage)\/))/;
 
@@ -214,7 +217,8 @@ export class Room {
     for (const e of entries) {
       const holder = [...this.conns].find((c) => c !== conn && c.awarenessIds.has(e.clientId));
       const owner = this.owners.get(e.clientId);
-      if (holder || (owner !== undefined && owner !== conn.actor.userId)) {
+      const tooMany = !conn.awarenessIds.has(e.clientId) && conn.awarenessIds.size >= MAX_PRESENCE_IDS;
+      if (holder || tooMany || (owner !== undefined && owner !== conn.actor.userId)) {
         denied.push(e.clientId);
         continue;
       }
