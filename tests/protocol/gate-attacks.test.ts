@@ -255,3 +255,30 @@ describe('random forbidden edits (property)', () => {
     w.mockRestore();
   });
 });
+
+describe('workflow rules over WebSocket', () => {
+  it('refuses sending a visit to the lab when no test is ordered, and allows it once one is', async () => {
+    const w = quiet();
+    const rec = await login(srv.url, 'reception');
+    const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+      firstName: 'Lab', lastName: 'Rule', sex: 'female', dateOfBirth: '1991-01-01',
+    });
+    const name = docNameFor(r.body.id);
+    const nurse = stockClient(srv.url, name, await login(srv.url, 'nurse'));
+    await synced(nurse.provider);
+    sectionOf(nurse.doc, r.body.visitId, 'workflow')!.set('status', 'CONSULTATION');
+    const clin = stockClient(srv.url, name, await login(srv.url, 'clinician'));
+    await synced(clin.provider);
+    await until(() => sectionOf(clin.doc, r.body.visitId, 'workflow')!.get('status') === 'CONSULTATION', 5000, 'in consultation');
+    const wf = sectionOf(clin.doc, r.body.visitId, 'workflow')!;
+    wf.set('status', 'LAB');
+    await until(() => wf.get('status') === 'CONSULTATION', 5000, 'lab without order reverted');
+    await until(() => w.mock.calls.some((c) => String(c[0]).includes('only when a lab test is ordered')), 5000, 'told why');
+    sectionOf(clin.doc, r.body.visitId, 'labOrders')!.set('ord1', { test: 'Full blood count', loinc: '58410-2' });
+    wf.set('status', 'LAB');
+    await until(() => sectionOf(srv.hub.rooms.get(name)!.doc, r.body.visitId, 'workflow')!.get('status') === 'LAB', 5000, 'lab with order kept');
+    nurse.provider.destroy();
+    clin.provider.destroy();
+    w.mockRestore();
+  });
+});

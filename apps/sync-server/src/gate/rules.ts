@@ -93,6 +93,11 @@ function shapeOfInsert(change: Change, ctx: RuleContext): string | null {
       if (from !== to && !canTransition(ctx.role, from, to)) {
         return `A ${ROLE_LABELS[ctx.role].toLowerCase()} cannot move a visit from ${from ?? 'nothing'} to ${to}`;
       }
+      if (from !== to && to === 'LAB') {
+        const visit = (item.parent as Y.Map<unknown>)._item?.parent as Y.Map<unknown> | undefined;
+        const orders = visit?.get('labOrders');
+        if (!(orders instanceof Y.Map) || orders.size === 0) return 'A visit goes to the lab only when a lab test is ordered';
+      }
     }
     return null;
   }
