@@ -56,11 +56,17 @@ export async function openRecord(page: Page, patientId: string): Promise<void> {
 }
 
 /** The service worker controls the page, so a reload works with no network. */
-export async function offlineReady(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise<void>((r) => navigator.serviceWorker.addEventListener('controllerchange', () => r(), { once: true }));
-    }
-  });
+export async function offlineReady(page: Page, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now();
+  let state = '';
+  while (Date.now() - start < timeoutMs) {
+    state = await page.evaluate(async () => {
+      const regs = await navigator.serviceWorker.getRegistrations();
+      const w = regs.map((r) => `${r.installing?.state ?? '-'}/${r.waiting?.state ?? '-'}/${r.active?.state ?? '-'}`).join(',');
+      return navigator.serviceWorker.controller ? 'controlled' : `not controlled; registrations: ${w || 'none'}`;
+    });
+    if (state === 'controlled') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`The service worker never took control of the page (${state})`);
 }

@@ -16,7 +16,8 @@ export default function setup(): void {
     Math.max(newest(path.join(root, 'apps/web/src')), newest(path.join(root, 'packages'))) > fs.statSync(dist).mtimeMs;
   if (!stale) return;
   try {
-    execSync('npm run build --workspace @pamoja/web', { cwd: root, stdio: 'inherit' });
+    // NODE_ENV=production: vitest sets it to "test", which would give a development build of React.
+    execSync('npm run build --workspace @pamoja/web', { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   } catch {
     // Only the browser tests need the build; they fail on their own, with this message above them.
     console.error('Building apps/web failed; browser tests will fail. Other suites run on.');
