@@ -91,6 +91,10 @@ describe('foundation', () => {
     expect(bad.body.error).toMatch(/dateOfBirth/);
     const first = await api<{ id: string; opNumber: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', body);
     expect(first.status).toBe(201);
+    srv.ctx.queue.flush();
+    const rows = srv.ctx.db.prepare('SELECT path, new_value, username FROM audit WHERE patient_id = ? AND action = ? ORDER BY id').all(first.body.id, 'UPDATE') as { path: string; new_value: string; username: string }[];
+    expect(rows).toContainEqual({ path: 'demographics/firstName', new_value: 'Baraka', username: 'reception' });
+    expect(rows).toContainEqual({ path: `visits/${first.body.visitId}/workflow/status`, new_value: 'TRIAGE', username: 'reception' });
     const twin = await api<{ existingId: string }>(srv.url, rec, 'POST', '/api/patients', body);
     expect(twin.status).toBe(409);
     expect(twin.body.existingId).toBe(first.body.id);

@@ -3,7 +3,8 @@
 
 import * as Y from 'yjs';
 import type { Role } from '@pamoja/permissions';
-import { deletedItems, describe, insertedItems, isNew, previousVisible, stateAdvanced, valueOf, type Change } from './changes.js';
+import { deletedItems, insertedItems, isNew, stateAdvanced, valueOf, type Change } from './changes.js';
+import { fieldRows, groupByField, readChanges, type TxView } from './fields.js';
 import { judge } from './rules.js';
 import { Restorer } from './revert.js';
 
@@ -55,35 +56,11 @@ export interface GateContext {
   enforce: boolean;
 }
 
-const MAX_AUDIT_TEXT = 500;
 /** New Yjs client ids one update may introduce. */
 export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
-function clip(v: unknown): unknown {
-  if (typeof v === 'string' && v.length > MAX_AUDIT_TEXT) return `${v.slice(0, MAX_AUDIT_TEXT)}…`;
-  return v;
-}
 
-function pathOf(c: Change): string {
-  if (!c.unit) return `(unknown)/${c.field ?? ''}`;
-  return c.field ? `${c.unit.path}/${c.field}` : c.unit.path;
-}
 
-/** Text inserted and deleted in a text or notes unit, summarised for the audit. */
-function textSummary(changes: Change[]): string {
-  let ins = '';
-  let del = '';
-  for (const c of changes) {
-    const ct = c.item.content;
-    if (!(ct instanceof Y.ContentString)) continue;
-    if (c.op === 'insert' && !c.item.deleted) ins += ct.str;
-    if (c.op === 'delete') del += ct.str;
-  }
-  const parts: string[] = [];
-  if (ins) parts.push(`inserted "${clip(ins) as string}"`);
-  if (del) parts.push(`deleted "${clip(del) as string}"`);
-  return parts.join('; ') || 'formatting or structure changed';
-}
 
 export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx: GateContext): GateResult {
   const result: GateResult = {
@@ -137,7 +114,6 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
       result.wholeRefusal ??= 'The update depends on changes the server does not have; it was not applied';
     }
 
-    const cache = new Map<Y.AbstractType<any>, string[]>();
     const flags = { collected: false };
     const inserted = insertedItems(tr, flags);
     if (flags.collected) doc.once('update', captureNet);
@@ -146,21 +122,7 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     // and passed on, or later edits from that client would wait for them for ever.
     result.changed = inserted.length > 0 || deleted.length > 0 || stateAdvanced(tr);
     if (inserted.length === 0 && deleted.length === 0) return;
-    const deletedNow = new Set(deleted);
-
-    const changes: Change[] = [
-      ...inserted.map((it) => describe(doc, 'insert', it, cache)),
-      ...deleted.map((it) => describe(doc, 'delete', it, cache)),
-    ];
-    const prevCache = new Map<string, Y.Item | null>();
-    const previous = (c: Change): Y.Item | null => {
-      const key = c.item.parentSub;
-      if (key === null) return null;
-      const parent = c.item.parent as Y.AbstractType<any>;
-      const k = `${pathOf(c)}`;
-      if (!prevCache.has(k)) prevCache.set(k, previousVisible(tr, parent, key, deletedNow));
-      return prevCache.get(k) ?? null;
-    };
+    const { changes, previous } = readChanges(tr, inserted, deleted);
 
     const refused = new Map<Change, string>();
     for (const c of changes) {
@@ -192,62 +154,16 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
       }
     }
 
-    // Field rows and conflicts, read now while deleted content is still there.
-    const byField = new Map<string, Change[]>();
-    for (const c of changes) {
-      const p = pathOf(c);
-      const list = byField.get(p);
-      if (list) list.push(c);
-      else byField.set(p, [c]);
-    }
+    const view: TxView = { tr, changes, previous };
+    const byField = groupByField(changes);
     // Overwriting a map key is an insert plus the deletion of the old value: refuse both or neither.
     for (const list of byField.values()) {
       const bad = list.find((c) => refused.has(c));
       if (!bad || list[0]!.item.parentSub === null || list[0]!.nested) continue;
       for (const c of list) if (!refused.has(c)) refused.set(c, refused.get(bad)!);
     }
-    for (const [path, list] of byField) {
-      const first = list[0]!;
-      const visitId = first.unit?.visitId ?? null;
-      const refusedOne = list.find((c) => refused.has(c));
-      const isMapField = first.field !== null && !first.nested && first.item.parentSub !== null;
-      if (isMapField) {
-        const prev = previous(first);
-        const news = list.filter((c) => c.op === 'insert');
-        const last = news[news.length - 1];
-        const oldValue = prev ? valueOf(prev) : null;
-        const newValue = last ? valueOf(last.item) : null;
-        if (refusedOne) {
-          result.refusals.push({ path, reason: refused.get(refusedOne)!, tried: clip(newValue) });
-          result.fields.push({ path, visitId, oldValue: clip(oldValue), newValue: clip(newValue), outcome: 'reverted-forbidden', reason: refused.get(refusedOne)! });
-          continue;
-        }
-        const sawPrev = prev === null || news.length === 0 ||
-          news.some((c) => c.item.origin !== null && Y.compareIDs(c.item.origin, prev.lastId));
-        const differs = JSON.stringify(oldValue) !== JSON.stringify(newValue);
-        if (!sawPrev && differs && last) {
-          const parent = last.item.parent as Y.AbstractType<any>;
-          const winnerItem = parent._map.get(last.item.parentSub!);
-          result.conflicts.push({
-            path, visitId,
-            theirs: { value: oldValue, clientId: prev.id.client },
-            ours: { value: newValue },
-            winner: winnerItem && isNew(tr, winnerItem.id) ? 'ours' : 'theirs',
-          });
-          result.fields.push({ path, visitId, oldValue: clip(oldValue), newValue: clip(newValue), outcome: 'conflict' });
-        } else if (differs || news.length === 0) {
-          result.fields.push({ path, visitId, oldValue: clip(oldValue), newValue: clip(newValue), outcome: 'applied' });
-        }
-      } else {
-        const summary = textSummary(list);
-        if (refusedOne) {
-          result.refusals.push({ path, reason: refused.get(refusedOne)!, tried: summary });
-          result.fields.push({ path, visitId, oldValue: null, newValue: summary, outcome: 'reverted-forbidden', reason: refused.get(refusedOne)! });
-        } else {
-          result.fields.push({ path, visitId, oldValue: null, newValue: summary, outcome: 'applied' });
-        }
-      }
-    }
+    // Field rows and conflicts, read now while deleted content is still there.
+    fieldRows(view, byField, refused, result);
 
     if (refused.size === 0) return;
     if (!flags.collected) doc.once('update', captureNet);

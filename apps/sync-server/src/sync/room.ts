@@ -6,7 +6,9 @@ import * as decoding from 'lib0/decoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { conflictsOf, newId, patientIdFromDocName, type Conflict } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
-import { applyGuarded, type GateResult } from '../gate/gate.js';
+import { applyGuarded, type FieldChange, type GateResult } from '../gate/gate.js';
+import { deletedItems, insertedItems } from '../gate/changes.js';
+import { fieldRows, groupByField, readChanges } from '../gate/fields.js';
 import { SYSTEM_ACTOR, type Actor } from '../gate/actor.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import { LockTable } from './locks.js';
@@ -185,9 +187,13 @@ export class Room {
     const grab = (u: Uint8Array): void => {
       update = u;
     };
+    let rows: FieldChange[] = [];
     this.doc.on('update', grab);
     try {
-      this.doc.transact(fn, SYSTEM_ACTOR);
+      this.doc.transact((tr) => {
+        fn();
+        rows = serverFieldRows(tr);
+      }, SYSTEM_ACTOR);
     } finally {
       this.doc.off('update', grab);
     }
@@ -195,7 +201,10 @@ export class Room {
     const u: Uint8Array = update;
     this.ctx.docs.append(this.name, u);
     this.updatesSinceSnapshot++;
-    this.ctx.audit.record(actor, audit);
+    this.ctx.audit.record(actor, [...audit, ...rows.map((f): AuditEntry => ({
+      action: 'UPDATE', outcome: 'applied', patientId: this.patientId, visitId: f.visitId, path: f.path,
+      oldValue: f.oldValue, newValue: f.newValue,
+    }))]);
     if (this.patientId) this.ctx.patients.refresh(this.patientId, this.doc);
     this.ctx.queue.afterCommit((err) => {
       if (err) return;
@@ -267,3 +276,15 @@ export class Room {
 }
 
 export class MalformedMessage extends Error {}
+
+/** Field rows for a change the server makes itself, read the same way the gate reads a client's. */
+function serverFieldRows(tr: Y.Transaction): FieldChange[] {
+  const inserted = insertedItems(tr);
+  const deleted = deletedItems(tr);
+  if (inserted.length === 0 && deleted.length === 0) return [];
+  const { changes, previous } = readChanges(tr, inserted, deleted);
+  const out = { fields: [] as FieldChange[], refusals: [], conflicts: [] };
+  fieldRows({ tr, changes, previous }, groupByField(changes), new Map(), out);
+  // Creating a visit's empty sections is structure, not a value anyone entered.
+  return out.fields.filter((f) => !(typeof f.newValue === 'string' && /^\(Y\w+\)$/.test(f.newValue)));
+}
