@@ -2,6 +2,8 @@
 // live connection to the server, and what the server tells us (saved, refused, locks, presence).
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { WebsocketProvider } from 'y-websocket';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { docNameFor } from '@pamoja/schema';
@@ -79,6 +81,26 @@ export class RecordConnection {
       const msg = parseExt(decoding.readVarString(decoder));
       if (msg) this.onExt(msg);
     };
+    // The protocol's refusal carries a reason; y-websocket's default handler drops it. (Details of
+    // refused record changes come again, per field, as extension messages.)
+    p.messageHandlers[2] = (_enc, decoder) => {
+      if (decoding.readVarUint(decoder) === 0) console.warn(`Pamoja server refused: ${decoding.readVarString(decoder)}`);
+    };
+    // Stock y-websocket relays every presence change it hears, others' included; the server fans
+    // presence out itself and refuses states that are not the sender's, so send only our own.
+    p.awareness.off('update', p._awarenessUpdateHandler);
+    const ownPresence = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
+      const id = this.doc.clientID;
+      if (![...added, ...updated, ...removed].includes(id)) return;
+      const ws = p.ws;
+      if (!p.wsconnected || !ws || ws.readyState !== ws.OPEN) return;
+      const e = encoding.createEncoder();
+      encoding.writeVarUint(e, 1);
+      encoding.writeVarUint8Array(e, encodeAwarenessUpdate(p.awareness, [id]));
+      ws.send(encoding.toUint8Array(e));
+    };
+    p.awareness.on('update', ownPresence);
+    this.cleanups.push(() => p.awareness.off('update', ownPresence));
     // Peek at the server's sync step 1 (its state vector) to know whether our copy holds unsaved work.
     const sync = p.messageHandlers[0]!;
     p.messageHandlers[0] = (encoder, decoder, provider, emitSynced, type) => {
