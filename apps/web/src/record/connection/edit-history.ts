@@ -38,6 +38,17 @@ export class EditHistory {
     this.known.set(clientId, user);
   }
 
+  /** A change the server refused and undid: it is not the unit's last change after all. */
+  forget(fieldPath: string): void {
+    const segs = fieldPath.split('/');
+    const unit = segs[0] === 'visits' ? segs.slice(0, 3).join('/') : segs[0]!;
+    const e = this.changes.get().get(unit);
+    if (!e?.mine) return;
+    const next = new Map(this.changes.get());
+    next.delete(unit);
+    this.changes.set(next);
+  }
+
   /** Called after every transaction once the record has synced (history is not attributed). */
   observe(tr: Y.Transaction, local: boolean): void {
     let writer: PresenceUser | null = local ? this.me : null;
