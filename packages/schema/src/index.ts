@@ -4,3 +4,5 @@ export * from './fields.js';
 export * from './vitals.js';
 export * from './record.js';
 export * from './icd10.js';
+export * from './locks.js';
+export * from './lists.js';

@@ -1,23 +1,11 @@
 // The patient list: one row per patient, kept current from the documents, for lists and search.
 
 import type * as Y from 'yjs';
-import { summarize, type PatientSummary } from '@pamoja/schema';
+import { summarize, type PatientRow, type PatientSummary } from '@pamoja/schema';
 import type { DB } from '../storage/db.js';
 import type { CommitQueue } from '../storage/commit-queue.js';
 
-export interface PatientRow {
-  id: string;
-  opNumber: string;
-  firstName: string;
-  lastName: string;
-  sex: string;
-  dateOfBirth: string;
-  phone: string;
-  visitId: string | null;
-  visitStatus: string | null;
-  triageCategory: string | null;
-  visitOpenedAt: string | null;
-}
+export type { PatientRow };
 
 interface Row {
   id: string; op_number: string; first_name: string; last_name: string; sex: string; date_of_birth: string;

@@ -1,14 +1,11 @@
 // Field locks: one person at a time on fields that must not be edited concurrently. Granted by the
 // server, visible to everyone on the record, released on request, on disconnect, or after idling.
 
+import { isLockable } from '@pamoja/schema';
+
 export const LOCK_IDLE_MS = 5 * 60_000;
-/** Fields and units that can be locked: single-value fields where a concurrent edit is dangerous. */
-export const LOCKABLE = [
-  /^visits\/[^/]+\/triage\/category$/,
-  /^visits\/[^/]+\/diagnoses$/,
-  /^visits\/[^/]+\/billing\/(paymentStatus|amountPaid|amountDue)$/,
-  /^visits\/[^/]+\/payments$/,
-];
+/** Fields and units that can be locked: the list lives in @pamoja/schema, shared with the web app. */
+export { LOCKABLE_FIELDS as LOCKABLE } from '@pamoja/schema';
 
 export interface Lock {
   path: string;
@@ -31,7 +28,7 @@ export class LockTable {
   }
 
   acquire(req: Omit<Lock, 'since' | 'touched'>, now = Date.now()): { ok: true } | { ok: false; reason: string } {
-    if (!LOCKABLE.some((re) => re.test(req.path))) return { ok: false, reason: `${req.path} cannot be locked` };
+    if (!isLockable(req.path)) return { ok: false, reason: `${req.path} cannot be locked` };
     this.expire(now);
     const held = this.locks.get(req.path);
     if (held && held.userId !== req.userId) return { ok: false, reason: `${held.name} is editing this field` };

@@ -1,16 +1,12 @@
 // Notifications kept per user with read/unread, pushed live to whoever is connected. A dedupe key
 // makes each event reach each person once, however often the record is re-saved.
 
+import type { Notification, NotificationKind, Severity } from '@pamoja/schema';
 import type { DB } from '../storage/db.js';
 import type { LiveChannels } from './live.js';
 
-export const NOTIFICATION_KINDS = [
-  'ASSIGNMENT', 'URGENT_TRIAGE', 'LAB_ORDERED', 'LAB_RESULTS_READY', 'CRITICAL_LAB_VALUE',
-  'PRESCRIPTION_READY', 'READY_FOR_PAYMENT', 'VISIT_COMPLETED',
-] as const;
-export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-/** critical: must be acknowledged (critical lab values); urgent: shown prominently. */
-export type Severity = 'info' | 'urgent' | 'critical';
+// The shapes are shared with the web app (@pamoja/schema).
+export type { Notification, NotificationKind, Severity };
 
 export interface NewNotification {
   kind: NotificationKind;
@@ -21,20 +17,6 @@ export interface NewNotification {
   visitId: string | null;
   /** The same key for the same user is stored once. */
   key: string;
-}
-
-export interface Notification {
-  id: number;
-  kind: NotificationKind;
-  severity: Severity;
-  critical: boolean;
-  title: string;
-  body: string;
-  patientId: string | null;
-  visitId: string | null;
-  createdAt: string;
-  readAt: string | null;
-  read: boolean;
 }
 
 interface Row {

@@ -1,19 +1,8 @@
 // The patient list from the server, and the last copy kept on this device (per user) for offline use.
+import type { PatientRow } from '@pamoja/schema';
 import { api } from '../session/api.js';
 
-export interface PatientRow {
-  id: string;
-  opNumber: string;
-  firstName: string;
-  lastName: string;
-  sex: string;
-  dateOfBirth: string;
-  phone: string;
-  visitId: string | null;
-  visitStatus: string | null;
-  triageCategory: string | null;
-  visitOpenedAt: string | null;
-}
+export type { PatientRow };
 
 const cacheKey = (userId: string): string => `pamoja:${userId}:patients`;
 

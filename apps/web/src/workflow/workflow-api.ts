@@ -1,5 +1,8 @@
 // Calls to the server's workflow API (worklists, take, notifications, board), typed as it answers.
+import type { Notification } from '@pamoja/schema';
 import { api } from '../session/api.js';
+
+export type { Notification };
 
 export interface WorklistItem {
   assignmentId: number;
@@ -19,19 +22,6 @@ export interface WorklistItem {
   assignee: { id: string; name: string | null } | null;
   mine: boolean;
   notes: string | null;
-}
-
-export interface Notification {
-  id: number;
-  kind: string;
-  severity: 'info' | 'urgent' | 'critical';
-  critical: boolean;
-  title: string;
-  body: string;
-  patientId: string | null;
-  visitId: string | null;
-  createdAt: string;
-  read: boolean;
 }
 
 export interface NotificationList {

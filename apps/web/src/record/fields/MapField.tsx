@@ -7,7 +7,7 @@ import { useRecord } from '../RecordContext.js';
 import { useYDeep } from '../hooks/useY.js';
 import { useStore } from '../connection/store.js';
 import { ConflictsAt } from '../conflicts/ConflictNotice.js';
-import { isLockable } from './lockable.js';
+import { isLockable } from '@pamoja/schema';
 
 export interface FieldProps {
   map: Y.Map<unknown> | undefined;

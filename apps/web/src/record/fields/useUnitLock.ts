@@ -1,7 +1,7 @@
 // A lock on a whole unit (diagnoses, payments): taken while I work in it, shown to everyone else.
 import { useRecord } from '../RecordContext.js';
 import { useStore } from '../connection/store.js';
-import { isLockable } from './lockable.js';
+import { isLockable } from '@pamoja/schema';
 
 export function useUnitLock(unitPath: string, section: string, visitId: string) {
   const { conn } = useRecord();

@@ -1,0 +1,39 @@
+// Shapes the server's HTTP API answers with and the web app reads: the patient list and notifications.
+
+/** One row of `GET /api/patients`: the patient and their current visit, if any. */
+export interface PatientRow {
+  id: string;
+  opNumber: string;
+  firstName: string;
+  lastName: string;
+  sex: string;
+  dateOfBirth: string;
+  phone: string;
+  visitId: string | null;
+  visitStatus: string | null;
+  triageCategory: string | null;
+  visitOpenedAt: string | null;
+}
+
+export const NOTIFICATION_KINDS = [
+  'ASSIGNMENT', 'URGENT_TRIAGE', 'LAB_ORDERED', 'LAB_RESULTS_READY', 'CRITICAL_LAB_VALUE',
+  'PRESCRIPTION_READY', 'READY_FOR_PAYMENT', 'VISIT_COMPLETED',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+/** critical: must be acknowledged (critical lab values); urgent: shown prominently. */
+export type Severity = 'info' | 'urgent' | 'critical';
+
+/** One notification as stored for one person and sent by `GET /api/notifications` and its stream. */
+export interface Notification {
+  id: number;
+  kind: NotificationKind;
+  severity: Severity;
+  critical: boolean;
+  title: string;
+  body: string;
+  patientId: string | null;
+  visitId: string | null;
+  createdAt: string;
+  readAt: string | null;
+  read: boolean;
+}
