@@ -4,6 +4,7 @@ import type { Session } from '../session/session.js';
 import { navigate } from '../router/hash-router.js';
 import { fetchPatients, type PatientRow } from './patients.js';
 import { RegisterPatient } from './RegisterPatient.js';
+import { NewVisitButton, visitClosed } from './NewVisit.js';
 import { ageFrom, humanize, statusLabel } from '../record/format.js';
 
 export function PatientListPage({ session }: { session: Session }) {
@@ -34,7 +35,7 @@ export function PatientListPage({ session }: { session: Session }) {
   return (
     <div className="page">
       <div className="toolbar">
-        <input type="search" className="search" placeholder="Search by name, OP number or phone" value={q}
+        <input type="search" className="search" placeholder="Name, OP number or phone" value={q}
           aria-label="Search patients" onChange={(e) => setQ(e.target.value)} />
       </div>
       {session.user.role === 'RECEPTIONIST' && <RegisterPatient onRegistered={(id) => { setReload((n) => n + 1); navigate(`/patients/${id}`); }} />}
@@ -44,13 +45,17 @@ export function PatientListPage({ session }: { session: Session }) {
       {rows && rows.length === 0 && <p className="muted">No patient matches “{q}”.</p>}
       <ul className="patient-list">
         {rows?.map((p) => (
-          <li key={p.id}>
+          <li key={p.id} data-patient-id={p.id}>
             <a href={`#/patients/${encodeURIComponent(p.id)}`} className="patient-row" data-patient={p.opNumber}>
               <span className="name">{p.firstName} {p.lastName}</span>
               <span className="muted">{p.opNumber} · {humanize(p.sex)} · {ageFrom(p.dateOfBirth)} · {p.phone}</span>
               <span className={`step step-${(p.visitStatus ?? 'none').toLowerCase()}`}>{statusLabel(p.visitStatus)}</span>
               {p.triageCategory && <span className={`triage triage-${p.triageCategory.toLowerCase()}`}>{humanize(p.triageCategory)}</span>}
             </a>
+            {session.user.role === 'RECEPTIONIST' && visitClosed(p.visitStatus) && (
+              <NewVisitButton patientId={p.id} label="New visit" className="small"
+                onOpened={() => navigate(`/patients/${encodeURIComponent(p.id)}`)} />
+            )}
           </li>
         ))}
       </ul>

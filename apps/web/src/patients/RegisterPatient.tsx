@@ -1,8 +1,10 @@
-// Registering a new patient (receptionist): opens their record with a visit waiting for triage.
+// Registering a new patient (receptionist): opens their record with a visit waiting for triage. When the
+// server finds the same person already registered (409), offers a new visit for them instead of a twin.
 import { useState, type FormEvent } from 'react';
 import { PAYMENT_TYPES, SEXES } from '@pamoja/schema';
 import { api, ApiError } from '../session/api.js';
 import { humanize } from '../record/format.js';
+import { NewVisitButton } from './NewVisit.js';
 
 export function RegisterPatient({ onRegistered }: { onRegistered: (id: string) => void }) {
   const [open, setOpen] = useState(false);
@@ -44,7 +46,13 @@ export function RegisterPatient({ onRegistered }: { onRegistered: (id: string) =
         <button type="button" className="secondary" onClick={() => setOpen(false)}>Cancel</button>
       </div>
       {error && <p className="error">{error}</p>}
-      {existing && <p><a href={`#/patients/${encodeURIComponent(existing)}`}>Open the existing record</a></p>}
+      {existing && (
+        <p className="actions" data-testid="existing-patient">
+          <NewVisitButton patientId={existing} label="Open a new visit for the existing patient"
+            onOpened={() => { setOpen(false); onRegistered(existing); }} />
+          <a href={`#/patients/${encodeURIComponent(existing)}`}>Open the existing record</a>
+        </p>
+      )}
     </form>
   );
 }

@@ -11,6 +11,7 @@ import { SyncStatus } from './SyncStatus.js';
 import { VisitView } from './VisitView.js';
 import { PatientSection } from './sections/PatientSection.js';
 import { ageFrom, formatTime, humanize, statusLabel } from './format.js';
+import { NewVisitButton, visitClosed } from '../patients/NewVisit.js';
 
 export function RecordPage({ session, patientId }: { session: Session; patientId: string }) {
   const conn = useRecordConnection(session, patientId);
@@ -23,7 +24,7 @@ export function RecordPage({ session, patientId }: { session: Session; patientId
 }
 
 function RecordBody() {
-  const { conn } = useRecord();
+  const { conn, role, patientId } = useRecord();
   const link = useStore(conn.link);
   const demo = demographicsOf(conn.doc);
   useYDeep(demo);
@@ -48,7 +49,11 @@ function RecordBody() {
             {contactOf(conn.doc).get('phone') ? ` · ${String(contactOf(conn.doc).get('phone'))}` : ''}
           </p>
         </div>
-        <SyncStatus />
+        <div className="record-actions">
+          {role === 'ADMIN' && <a href={`#/patients/${encodeURIComponent(patientId)}/history`} data-testid="history-link">History</a>}
+          {role === 'RECEPTIONIST' && link.synced && visitClosed(current?.status) && <NewVisitButton patientId={patientId} />}
+          <SyncStatus />
+        </div>
       </div>
       <PresenceBar />
       {!current && (
