@@ -60,4 +60,16 @@ describe('worklist and notifications in the browser', () => {
     await expect.poll(async () => (await api<{ criticalUnread: number }>(srv.url, token, 'GET', '/api/notifications')).body.criticalUnread).toBe(0);
     lab.provider.destroy();
   });
+
+  it('draws the bell as an inline icon, not an emoji glyph that Debian\'s fonts lack', async () => {
+    const bell = nurse.page.getByTestId('notification-bell');
+    const icon = bell.locator('svg[data-icon=bell]');
+    const box = await icon.boundingBox();
+    expect(box?.width).toBeGreaterThanOrEqual(20);
+    expect(box?.height).toBeGreaterThanOrEqual(20);
+    // Nothing but the icon and the unread count: no character that needs an emoji font.
+    const text = await bell.evaluate((b) => [...b.childNodes].filter((n) => !(n as Element).classList?.contains('wf-count')).map((n) => n.textContent).join(''));
+    expect(text.trim()).toBe('');
+    expect(await bell.getAttribute('aria-label')).toMatch(/^Notifications: \d+ unread$/);
+  });
 });

@@ -34,35 +34,37 @@ export function HistoryPanel({ patientId }: { patientId: string }) {
       </header>
       <p className="muted">{h?.exactness}</p>
       {error && <p className="error">{error}</p>}
-      <table>
-        <thead><tr><th>Field</th><th>Value {at ? `at ${new Date(at).toLocaleString()}` : 'now'}</th><th>Set by</th><th>Changes</th></tr></thead>
-        <tbody>
-          {h?.fields.map((f) => (
-            <tr key={f.path} data-path={f.path}>
-              <td className="path">{f.path}</td>
-              <td className={f.exact ? '' : 'inexact'} title={f.note}>{f.value ?? (f.exact ? '∅' : `unknown — ${f.note ?? ''}`)}</td>
-              <td>{f.setBy ?? '–'} {f.setAt ? new Date(f.setAt).toLocaleString() : ''}</td>
-              <td>
-                {changesOf(f.path).length > 0 && (
-                  <button type="button" className="small secondary" onClick={() => setOpen(open === f.path ? null : f.path)}>
-                    {changesOf(f.path).length} change{changesOf(f.path).length === 1 ? '' : 's'}
-                  </button>
-                )}
-                {open === f.path && (
-                  <ol>
-                    {changesOf(f.path).map((c) => (
-                      <li key={`${c.auditId}`}>
-                        {new Date(c.at).toLocaleString()} · {c.username} ({c.role}): {c.oldValue ?? '∅'} → {c.newValue ?? '∅'}
-                        {c.outcome !== 'applied' ? ` [${c.outcome}]` : ''}
-                      </li>
-                    ))}
-                  </ol>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="table-wrap">
+        <table>
+          <thead><tr><th>Field</th><th>Value {at ? `at ${new Date(at).toLocaleString()}` : 'now'}</th><th>Set by</th><th>Changes</th></tr></thead>
+          <tbody>
+            {h?.fields.map((f) => (
+              <tr key={f.path} data-path={f.path}>
+                <td className="path">{f.path}</td>
+                <td className={f.exact ? 'value' : 'value inexact'} title={f.note}>{f.value ?? (f.exact ? '∅' : `unknown — ${f.note ?? ''}`)}</td>
+                <td>{f.setBy ?? '–'} {f.setAt ? new Date(f.setAt).toLocaleString() : ''}</td>
+                <td>
+                  {changesOf(f.path).length > 0 && (
+                    <button type="button" className="small secondary" onClick={() => setOpen(open === f.path ? null : f.path)}>
+                      {changesOf(f.path).length} change{changesOf(f.path).length === 1 ? '' : 's'}
+                    </button>
+                  )}
+                  {open === f.path && (
+                    <ol>
+                      {changesOf(f.path).map((c) => (
+                        <li key={`${c.auditId}`}>
+                          {new Date(c.at).toLocaleString()} · {c.username} ({c.role}): {c.oldValue ?? '∅'} → {c.newValue ?? '∅'}
+                          {c.outcome !== 'applied' ? ` [${c.outcome}]` : ''}
+                        </li>
+                      ))}
+                    </ol>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -5,6 +5,7 @@ import type { Session } from '../session/session.js';
 import { formatTime } from '../record/format.js';
 import { applyList, markReadLocally, useLive } from './live.js';
 import { fetchNotifications, markAllRead, markRead, type Notification } from './workflow-api.js';
+import { BellIcon } from '../shell/icons.js';
 import './workflow.css';
 
 function recordLink(n: Notification): string | null {
@@ -50,7 +51,7 @@ export function NotificationCenter({ session }: { session: Session }) {
     <>
       <button type="button" className={`wf-bell ${live.unread ? 'has-unread' : ''}`} onClick={toggle}
         aria-label={`Notifications: ${live.unread} unread`} aria-expanded={open} data-testid="notification-bell">
-        <span aria-hidden="true">🔔</span>
+        <BellIcon className="wf-bell-icon" />
         {live.unread > 0 && <span className="wf-count" data-testid="unread-count">{live.unread}</span>}
       </button>
       {open && (

@@ -8,6 +8,7 @@ import { useYDeep } from '../hooks/useY.js';
 import { useStore } from '../connection/store.js';
 import { ConflictsAt } from '../conflicts/ConflictNotice.js';
 import { isLockable } from '@pamoja/schema';
+import { LockIcon } from '../../shell/icons.js';
 
 export interface FieldProps {
   map: Y.Map<unknown> | undefined;
@@ -134,8 +135,8 @@ export function MapField(p: FieldProps) {
           {outside && <strong className="flag"> · outside normal range</strong>}
         </span>
       )}
-      {holder && <span className="lock-note" role="status">🔒 {holder.name} is editing this</span>}
-      {!holder && lockRefusal && <span className="lock-note" role="status">🔒 {lockRefusal}</span>}
+      {holder && <span className="lock-note" role="status"><LockIcon /> {holder.name} is editing this</span>}
+      {!holder && lockRefusal && <span className="lock-note" role="status"><LockIcon /> {lockRefusal}</span>}
       {error && <span className="error">{error}</span>}
       <ConflictsAt match={(path) => path === fieldPath} canResolve={p.editable} />
     </div>

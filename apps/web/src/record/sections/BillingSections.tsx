@@ -7,6 +7,7 @@ import { useUnitLock } from '../fields/useUnitLock.js';
 import { useYDeep, entriesOf } from '../hooks/useY.js';
 import { formatTime, humanize } from '../format.js';
 import { optionsOf, useSection, type SectionProps } from './common.js';
+import { LockIcon } from '../../shell/icons.js';
 
 interface Payment { amount: number; method?: string; reference?: string; at?: string }
 
@@ -38,7 +39,7 @@ export function PaymentsSection({ visitId }: SectionProps) {
           <li key={id}><strong>{p.amount}</strong> {humanize(p.method ?? 'CASH')} {p.reference} <span className="muted">{formatTime(p.at)}</span></li>
         ))}
       </ul>
-      {lock.holder && <p className="lock-note" role="status">🔒 {lock.holder.name} is recording a payment</p>}
+      {lock.holder && <p className="lock-note" role="status"><LockIcon /> {lock.holder.name} is recording a payment</p>}
       {s.editable && (
         <EntryForm map={s.type} section={s.section} visitId={visitId} disabled={!s.editable || lock.holder !== null}
           submitLabel="Record payment" onFocus={lock.onFocus} onBlur={lock.onBlur}

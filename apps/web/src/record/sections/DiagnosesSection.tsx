@@ -8,6 +8,7 @@ import { useUnitLock } from '../fields/useUnitLock.js';
 import { ConflictsAt } from '../conflicts/ConflictNotice.js';
 import { humanize } from '../format.js';
 import { nowIso, useSection, type SectionProps } from './common.js';
+import { LockIcon } from '../../shell/icons.js';
 
 interface Diagnosis { code: string; display?: string; certainty?: string; at?: string }
 
@@ -58,8 +59,8 @@ export function DiagnosesSection({ visitId }: SectionProps) {
           )}
         </div>
       )}
-      {lock.holder && <p className="lock-note" role="status">🔒 {lock.holder.name} is editing the diagnoses</p>}
-      {!lock.holder && lock.refusal && <p className="lock-note" role="status">🔒 {lock.refusal}</p>}
+      {lock.holder && <p className="lock-note" role="status"><LockIcon /> {lock.holder.name} is editing the diagnoses</p>}
+      {!lock.holder && lock.refusal && <p className="lock-note" role="status"><LockIcon /> {lock.refusal}</p>}
       <ConflictsAt match={(p) => p.startsWith(`${s.unitPath}/`)} canResolve={s.editable} />
     </SectionCard>
   );
