@@ -1,7 +1,7 @@
 // `npm run bench`: the same workload against Pamoja (gate on and off) and, in the same run, the
 // y-websocket 2 server and Hocuspocus 3 + SQLite. Server on core 0, load on core 1. See README "Benchmark".
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,8 @@ if (!args) {
 const log = (s: string): void => console.log(`[bench] ${s}`);
 const targets = TARGETS.filter((t) => !args.only.length || args.only.some((o) => t.name.toLowerCase().includes(o)));
 if (targets.some((t) => !t.pamoja)) ensurePeers(PEERS, log);
+// Pamoja runs as `npm start` runs it: the bundled server, no TypeScript compiler in the process.
+if (targets.some((t) => t.pamoja)) execSync('npm run build --workspace @pamoja/sync-server', { stdio: 'ignore' });
 if (hasTaskset) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 else log('taskset or a second core is missing: server and load share the CPU, figures are not comparable');
 

@@ -30,7 +30,8 @@ const pamoja = (gate: boolean): Target => ({
     args: [
       // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (see README).
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
-      '--import', 'tsx', path.join(ROOT, 'apps/sync-server/src/main.ts'),
+      // The bundle `npm start` runs (built by run.ts before the first target starts).
+      path.join(ROOT, 'apps/sync-server/dist/main.mjs'),
     ],
     env: {
       PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', SEED_DEMO: '1',

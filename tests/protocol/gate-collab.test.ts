@@ -121,11 +121,13 @@ describe('field audit', () => {
     const nurse = stockClient(srv.url, doc(), token);
     await synced(nurse.provider);
     const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
+    const base = `visits/${visitId}`;
     vitals.set('systolic', 120);
+    // Changes to one field in one commit batch are one row; wait so these are two.
+    await until(() => auditRows('path = ?', `${base}/vitals/systolic`).length === 1, 5000, 'first row');
     vitals.set('systolic', 135);
     sectionOf<Y.Text>(nurse.doc, visitId, 'assessment')!.insert(0, 'Looks well');
     sectionOf(nurse.doc, visitId, 'prescriptions')!.set('rxnurse', { drug: 'Morphine' });
-    const base = `visits/${visitId}`;
     await until(() => auditRows('path = ? AND outcome = ?', `${base}/prescriptions/rxnurse`, 'reverted-forbidden').length === 1, 5000, 'refusal audited');
     const sys = auditRows('path = ?', `${base}/vitals/systolic`);
     expect(sys.map((r) => [r.old_value, r.new_value, r.username, r.role, r.outcome])).toEqual([
@@ -150,6 +152,22 @@ describe('field audit', () => {
     expect(auditRows('action = ? AND username = ?', 'LOGOUT', 'nurse')).toHaveLength(1);
     nurse.provider.destroy();
     warn.mockRestore();
+  });
+
+  it('folds a burst of changes to one field in one commit batch into one row, first old to last new', async () => {
+    const nurse = stockClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await synced(nurse.provider);
+    const before = auditRows('path = ?', `visits/${visitId}/vitals/heartRate`).length;
+    const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
+    // Three separate updates, sent back to back: they arrive in one turn of the server's event loop.
+    vitals.set('heartRate', 80);
+    vitals.set('heartRate', 81);
+    vitals.set('heartRate', 82);
+    await until(() => auditRows('path = ?', `visits/${visitId}/vitals/heartRate`).length > before, 5000, 'row written');
+    const rows = auditRows('path = ?', `visits/${visitId}/vitals/heartRate`).slice(before);
+    expect(rows.at(-1)!.new_value).toBe('82');
+    expect(rows.length).toBeLessThan(3);
+    nurse.provider.destroy();
   });
 
   it('verifies the hash chain and pinpoints a tampered row', () => {

@@ -156,7 +156,7 @@ describe('workflow: the whole journey with a lab test', () => {
 
     // The audit has every hand-off, by whom, whichever way it came.
     expect(statusRows(pid).filter((r) => r.outcome === 'applied').map((r) => [r.username, r.new_value])).toEqual([
-      ['nurse', 'CONSULTATION'], ['clinician', 'LAB'], ['lab', 'CONSULTATION'], ['clinician', 'PHARMACY'], ['pharmacy', 'PAYMENT'], ['cashier', 'COMPLETED'],
+      ['reception', 'TRIAGE'], ['nurse', 'CONSULTATION'], ['clinician', 'LAB'], ['lab', 'CONSULTATION'], ['clinician', 'PHARMACY'], ['pharmacy', 'PAYMENT'], ['cashier', 'COMPLETED'],
     ]);
     expect(srv.ctx.db.prepare(`SELECT count(*) FROM audit WHERE patient_id = ? AND action = 'TAKE'`).pluck().get(pid)).toBe(3);
     expect(srv.ctx.audit.verify().ok).toBe(true);

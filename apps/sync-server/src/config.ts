@@ -1,5 +1,6 @@
 // Every setting of the server in one place, from environment variables with documented defaults.
 
+import fs from 'node:fs';
 import path from 'node:path';
 
 export interface Config {
@@ -36,8 +37,16 @@ export interface Config {
   gate: boolean;
 }
 
-const here = path.dirname(new URL(import.meta.url).pathname);
-const repoRoot = path.resolve(here, '../../..');
+/** The checkout this server runs from, whether from source (tsx) or from the bundle in dist/. */
+function findRepoRoot(): string {
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'apps/web')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+const repoRoot = findRepoRoot();
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];

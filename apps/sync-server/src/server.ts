@@ -36,12 +36,16 @@ export interface RunningServer {
 export function createContext(config: Config): ServerContext {
   const log = createLogger(config.logLevel);
   const db = openDatabase(config.dataDir, config.sqliteSynchronous);
-  const queue = new CommitQueue(db, (err) => log.error({ err: err.message }, 'commit failed'));
+  let audit: AuditLog | null = null;
+  const queue = new CommitQueue(db, (err) => {
+    log.error({ err: err.message }, 'commit failed');
+    audit?.resync();
+  });
   const users = new Users(db);
+  audit = new AuditLog(db, queue);
   return {
-    config, log, db, queue, users,
+    config, log, db, queue, users, audit,
     docs: new DocStore(db, queue),
-    audit: new AuditLog(db, queue),
     sessions: new Sessions(db, users, config.sessionTtlMs),
     patients: new PatientProjection(db, queue),
     events: new EventEmitter<ServerEvents>(),

@@ -46,13 +46,34 @@ const HASHED: (keyof Omit<AuditRow, 'hash'>)[] = [
   'action', 'path', 'old_value', 'new_value', 'outcome', 'detail', 'prev_hash',
 ];
 
+/** The values a row's hash covers, in a fixed order (also the INSERT's parameters). */
+const hashedValues = (row: Omit<AuditRow, 'hash'>): unknown[] => HASHED.map((k) => row[k] ?? null);
+
+const hashValues = (values: unknown[]): string => createHash('sha256').update(JSON.stringify(values)).digest('hex');
+
 export function rowHash(row: Omit<AuditRow, 'hash'>): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify(HASHED.map((k) => row[k] ?? null)));
-  return h.digest('hex');
+  return hashValues(hashedValues(row));
 }
 
 const enc = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Rows of text and notes hold a summary of keystrokes, not a value: those stay one per update. */
+const TEXT_UNIT = /^visits\/[^/]+\/(assessment|notes)$/;
+
+interface PendingRow {
+  actor: Actor | null;
+  at: string;
+  entry: AuditEntry;
+}
+
+/**
+ * Rows that may absorb later changes in the same batch: applied value changes, keyed by person,
+ * device and field. Text and notes rows (keystroke summaries) and everything else stay apart.
+ */
+function mergeKey(a: Actor | null, e: AuditEntry): string | null {
+  if (e.action !== 'UPDATE' || e.outcome !== 'applied' || !e.path || TEXT_UNIT.test(e.path)) return null;
+  return `${a?.userId}\u0000${a?.device}\u0000${a?.ip}\u0000${e.patientId}\u0000${e.path}`;
+}
 
 export class AuditLog {
   private lastId: number;
@@ -71,11 +92,45 @@ export class AuditLog {
     );
   }
 
-  /** Queues rows; they commit with the updates they describe. */
+  /** After a failed commit: the rows written in it are gone, so the chain continues from the database. */
+  resync(): void {
+    const last = this.db.prepare('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
+    this.lastId = last?.id ?? 0;
+    this.lastHash = last?.hash ?? GENESIS;
+  }
+
+  /** Entries waiting for the next commit batch, hashed and written inside it. */
+  private pending: PendingRow[] = [];
+  private readonly mergeIndex = new Map<string, PendingRow>();
+
+  /**
+   * Queues rows; they commit in the same transaction as the updates they describe. Consecutive
+   * changes by the same person to the same map field within one commit batch (a few milliseconds)
+   * become one row, first old value to last new value: a nurse's burst of keystrokes is one change.
+   */
   record(actor: Actor | null, entries: AuditEntry[]): void {
     if (entries.length === 0) return;
     const at = new Date().toISOString();
-    const rows: AuditRow[] = entries.map((e) => {
+    if (this.pending.length === 0) this.queue.write(() => this.writePending());
+    for (const entry of entries) {
+      const key = mergeKey(actor, entry);
+      const earlier = key ? this.mergeIndex.get(key) : undefined;
+      if (earlier) {
+        earlier.entry = { ...earlier.entry, newValue: entry.newValue };
+        earlier.at = at;
+        continue;
+      }
+      const p = { actor, at, entry };
+      this.pending.push(p);
+      if (key) this.mergeIndex.set(key, p);
+    }
+  }
+
+  private writePending(): void {
+    const pending = this.pending;
+    this.pending = [];
+    this.mergeIndex.clear();
+    for (const { actor, at, entry: e } of pending) {
       const base: Omit<AuditRow, 'hash'> = {
         id: ++this.lastId, at,
         user_id: actor?.userId ?? null, username: actor?.username ?? null, role: actor?.role ?? null,
@@ -84,14 +139,13 @@ export class AuditLog {
         old_value: enc(e.oldValue), new_value: enc(e.newValue), outcome: e.outcome, detail: e.detail ?? null,
         prev_hash: this.lastHash,
       };
-      const row = { ...base, hash: rowHash(base) };
-      this.lastHash = row.hash;
-      return row;
-    });
-    this.written += rows.length;
-    this.queue.write(() => {
-      for (const r of rows) this.insert.run(...HASHED.map((k) => r[k]), r.hash);
-    });
+      const values = hashedValues(base);
+      const hash = hashValues(values);
+      values.push(hash);
+      this.insert.run(values);
+      this.lastHash = hash;
+    }
+    this.written += pending.length;
   }
 
   /** Walks the whole chain; returns the first row whose hash or link does not hold. */

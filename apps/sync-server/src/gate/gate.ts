@@ -2,6 +2,7 @@
 // undo the refused ones in the same transaction, and report what was kept, refused and in conflict.
 
 import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
 import type { Role } from '@pamoja/permissions';
 import { deletedItems, insertedItems, isNew, stateAdvanced, valueOf, type Change } from './changes.js';
 import { fieldRows, groupByField, readChanges, type TxView } from './fields.js';
@@ -62,6 +63,24 @@ export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
 
 
+/**
+ * Which clients the update writes new structs for, and up to where. A live edit carries one client
+ * whose structs all start at or past what the server has: read just the header. Anything else gets
+ * Yjs's full parse.
+ */
+function newStructRanges(update: Uint8Array, doc: Y.Doc): { to: Map<number, number> } {
+  const d = decoding.createDecoder(update);
+  const clients = decoding.readVarUint(d);
+  if (clients === 0) return { to: new Map() };
+  if (clients === 1) {
+    const structs = decoding.readVarUint(d);
+    const client = decoding.readVarUint(d);
+    const clock = decoding.readVarUint(d);
+    if (structs > 0 && clock >= Y.getState(doc.store, client)) return { to: new Map([[client, clock + 1]]) };
+  }
+  return Y.parseUpdateMeta(update);
+}
+
 export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx: GateContext): GateResult {
   const result: GateResult = {
     changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
@@ -77,7 +96,7 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   let meta: { to: Map<number, number> };
   try {
-    meta = Y.parseUpdateMeta(update);
+    meta = newStructRanges(update, doc);
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;

@@ -29,6 +29,15 @@ export class Conn {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(msg);
   }
 
+  /** Holds writes so several messages leave in one syscall. */
+  cork(): void {
+    (this.ws as unknown as { _socket?: { cork(): void } })._socket?.cork();
+  }
+
+  uncork(): void {
+    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+  }
+
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
       // Close reasons are limited to 123 bytes by the WebSocket protocol.

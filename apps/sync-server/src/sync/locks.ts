@@ -59,6 +59,7 @@ export class LockTable {
 
   /** The name of whoever else holds a lock on this field or its unit. */
   heldByOther(fieldPath: string, unitPath: string, userId: string, now = Date.now()): string | null {
+    if (this.locks.size === 0) return null;
     this.expire(now);
     for (const p of [fieldPath, unitPath]) {
       const l = this.locks.get(p);

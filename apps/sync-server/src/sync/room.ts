@@ -24,7 +24,20 @@ const MAX_PRESENCE_IDS = 8;
 /** Fields the patient list shows: only changes to these refresh its row. */
 const SUMMARY_FIELDS = /^(demographics|contact|visits\/[^/]+($|\/(registration|workflow|triage)\/))/;
 
+interface Outgoing {
+  updates: Uint8Array[];
+  sender: Conn | null;
+  /** Send the updates back to the sender too (it must see its refused parts undone). */
+  echo: boolean;
+  actor: Actor;
+  fields: FieldChange[];
+  refusals: { path: string; reason: string; tried: unknown }[] | null;
+  malformed: string | null;
+}
+
 export class Room {
+  private outbox: Outgoing[] = [];
+  private outboxScheduled = false;
   readonly doc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
   readonly conns = new Set<Conn>();
@@ -133,26 +146,57 @@ export class Room {
     if (this.patientId && result.fields.some((f) => SUMMARY_FIELDS.test(f.path))) ctx.patients.refresh(this.patientId, this.doc);
     if (this.updatesSinceSnapshot >= ctx.config.snapshotEvery) this.compact();
 
-    const updates = result.updates;
-    const fields = result.fields;
-    ctx.queue.afterCommit((err) => {
-      if (err) {
-        // Not on disk: tell no one it is saved; the sender's client will send it again on reconnect.
-        conn?.close(1011, 'The server could not save your change; reconnecting');
-        return;
-      }
-      const msgs = updates.map((u) => syncMessage(SYNC_UPDATE, u));
-      for (const c of this.conns) {
-        if (c === conn && !refused) continue; // the sender has its own change already
-        for (const m of msgs) c.send(m);
-      }
-      if (conn) {
-        if (refused) this.tellRefused(conn, result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]);
-        if (conn.ext) conn.send(extMessage({ type: 'saved', at: new Date().toISOString() }));
-        if (result.malformed) conn.close(CLOSE.malformed, `Malformed update: ${result.wholeRefusal ?? ''}`);
-      }
-      ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor, fields });
+    this.enqueueOut({
+      updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields,
+      refusals: refused ? (result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]) : null,
+      malformed: result.malformed ? result.wholeRefusal ?? '' : null,
     });
+  }
+
+  /**
+   * Everything this room sends about committed changes goes through one outbox, flushed once per
+   * commit batch: updates keep their order, each connection's messages leave in one socket write,
+   * and a sender gets one "saved" however many of its updates the batch held.
+   */
+  private enqueueOut(entry: Outgoing): void {
+    this.outbox.push(entry);
+    if (this.outboxScheduled) return;
+    this.outboxScheduled = true;
+    this.ctx.queue.afterCommit((err) => this.flushOutbox(err));
+  }
+
+  private flushOutbox(err: Error | null): void {
+    const entries = this.outbox;
+    this.outbox = [];
+    this.outboxScheduled = false;
+    if (err) {
+      // Not on disk: tell no one it is saved; the senders' clients send it again on reconnect.
+      for (const e of entries) e.sender?.close(1011, 'The server could not save your change; reconnecting');
+      return;
+    }
+    const msgs = entries.map((e) => e.updates.map((u) => syncMessage(SYNC_UPDATE, u)));
+    for (const c of this.conns) {
+      c.cork();
+      entries.forEach((e, i) => {
+        if (c === e.sender && !e.echo) return; // the sender has its own change already
+        for (const m of msgs[i]!) c.send(m);
+      });
+      c.uncork();
+    }
+    const acked = new Set<Conn>();
+    for (const e of entries) {
+      const conn = e.sender;
+      if (conn) {
+        if (e.refusals) this.tellRefused(conn, e.refusals);
+        if (conn.ext) acked.add(conn);
+        if (e.malformed !== null) conn.close(CLOSE.malformed, `Malformed update: ${e.malformed}`);
+      }
+      if (e.fields.length) this.ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor: e.actor, fields: e.fields });
+    }
+    if (acked.size) {
+      const saved = extMessage({ type: 'saved', at: new Date().toISOString() });
+      for (const c of acked) c.send(saved);
+    }
   }
 
   private tellRefused(conn: Conn, refusals: { path: string; reason: string; tried: unknown }[]): void {
@@ -206,11 +250,7 @@ export class Room {
       oldValue: f.oldValue, newValue: f.newValue,
     }))]);
     if (this.patientId) this.ctx.patients.refresh(this.patientId, this.doc);
-    this.ctx.queue.afterCommit((err) => {
-      if (err) return;
-      const m = syncMessage(SYNC_UPDATE, u);
-      for (const c of this.conns) c.send(m);
-    });
+    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: [], refusals: null, malformed: null });
   }
 
   compact(): void {

@@ -12,9 +12,17 @@ export type Part = 'triage' | 'consultation' | 'lab-order';
 export class Recipients {
   constructor(private readonly db: DB, private readonly users: Users, private readonly assignments: Assignments) {}
 
+  /** Contributors already stored: a nurse typing vitals must not cost a database write per keystroke. */
+  private readonly known = new Set<string>();
+  private insertContributor: import('better-sqlite3').Statement | null = null;
+
   remember(visitId: string, part: Part, userId: string, ref = ''): void {
-    this.db.prepare('INSERT OR IGNORE INTO visit_contributors (visit_id, part, ref, user_id, at) VALUES (?, ?, ?, ?, ?)')
-      .run(visitId, part, ref, userId, new Date().toISOString());
+    const key = `${visitId}\u0000${part}\u0000${ref}\u0000${userId}`;
+    if (this.known.has(key)) return;
+    if (this.known.size > 100_000) this.known.clear();
+    this.known.add(key);
+    this.insertContributor ??= this.db.prepare('INSERT OR IGNORE INTO visit_contributors (visit_id, part, ref, user_id, at) VALUES (?, ?, ?, ?, ?)');
+    this.insertContributor.run(visitId, part, ref, userId, new Date().toISOString());
   }
 
   private contributors(visitId: string, part: Part, ref = ''): string[] {
