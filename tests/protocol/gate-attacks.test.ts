@@ -282,3 +282,25 @@ describe('workflow rules over WebSocket', () => {
     w.mockRestore();
   });
 });
+
+describe('presence relays', () => {
+  it('stock clients echoing others\' presence are not told off, and a departed user leaves no ghost', async () => {
+    const warn = quiet();
+    const a = await connect('nurse');
+    const b = await connect('clinician');
+    a.provider.awareness.setLocalStateField('section', 'vitals');
+    b.provider.awareness.setLocalStateField('section', 'notes');
+    await until(() => b.provider.awareness.getStates().has(a.doc.clientID) && a.provider.awareness.getStates().has(b.doc.clientID), 5000, 'both see each other');
+    a.provider.awareness.setLocalStateField('activity', 'typing');
+    await until(() => (b.provider.awareness.getStates().get(a.doc.clientID) as { activity?: string } | undefined)?.activity === 'typing', 5000, 'typing seen');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes('own presence'))).toEqual([]);
+    const aId = a.doc.clientID;
+    a.provider.destroy();
+    await until(() => !b.provider.awareness.getStates().has(aId), 5000, 'departed user gone');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(srv.hub.rooms.get(doc())!.awareness.getStates().has(aId)).toBe(false);
+    b.provider.destroy();
+    warn.mockRestore();
+  });
+});

@@ -264,6 +264,10 @@ export class Room {
     const kept = [];
     const denied: number[] = [];
     for (const e of entries) {
+      // Stock y-websocket clients echo every presence change they receive. Anything not newer than
+      // what the server already holds changes nothing: drop it quietly, claim nothing.
+      const known = this.awareness.meta.get(e.clientId);
+      if (known && (e.clock < known.clock || (e.clock === known.clock && !(e.state === null && this.awareness.states.has(e.clientId))))) continue;
       const holder = [...this.conns].find((c) => c !== conn && c.awarenessIds.has(e.clientId));
       const owner = this.owners.get(e.clientId);
       const tooMany = !conn.awarenessIds.has(e.clientId) && conn.awarenessIds.size >= MAX_PRESENCE_IDS;
