@@ -3,9 +3,9 @@
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../helpers/net.js';
 import type { Dialect } from './client/wire.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -59,16 +59,6 @@ export const TARGETS: Target[] = [
   },
 ];
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 export const hasTaskset = ((): boolean => {
   try {

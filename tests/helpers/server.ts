@@ -72,3 +72,12 @@ export async function firstPatient(base: string, token: string): Promise<{ id: s
   const r = await api<{ id: string; visitId: string }[]>(base, token, 'GET', '/api/patients');
   return r.body[0]!;
 }
+
+/** Registers a patient as the demo receptionist; returns the new record's id and open visit. */
+export async function registerTestPatient(
+  base: string, who: { firstName: string; lastName: string; sex: string; dateOfBirth: string; phone?: string },
+): Promise<{ id: string; visitId: string; opNumber: string }> {
+  const r = await api<{ id: string; visitId: string; opNumber: string }>(base, await login(base, 'reception'), 'POST', '/api/patients', who);
+  if (r.status !== 201) throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, login, stockClient, synced, testServer, until, wsUrl } from '../helpers/server.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -123,6 +124,30 @@ describe('foundation', () => {
     expect((await api(srv.url, token, 'POST', '/api/auth/logout')).status).toBe(200);
     expect(await closed).toBe(4401);
     expect((await api(srv.url, token, 'GET', '/api/patients')).status).toBe(401);
+  });
+});
+
+describe('saved acknowledgements', () => {
+  it('answers every update message with saved counts once it is on disk, refused ones included', async () => {
+    const token = await login(srv.url, 'nurse');
+    const { id, visitId } = (await api<{ id: string; visitId: string }[]>(srv.url, token, 'GET', '/api/patients')).body[0]!;
+    const raw = new RawClient(srv.url, `patient:${id}`, token);
+    await raw.opened;
+    const local = await raw.fetchDoc();
+    const sends: Uint8Array[] = [];
+    local.on('update', (u: Uint8Array) => sends.push(u));
+    sectionOf(local, visitId, 'vitals')!.set('heartRate', 77);
+    sectionOf(local, visitId, 'diagnoses')!.set('nope', { code: 'B54' }); // refused: nurses do not diagnose
+    sectionOf(local, visitId, 'vitals')!.set('spo2', 96);
+    for (const u of sends) raw.sendUpdate(u);
+    raw.sendUpdate(new Uint8Array([0, 0])); // an update with nothing in it
+    const total = async (): Promise<number> => raw.exts('saved').reduce((n, m) => n + (m.count as number), 0);
+    for (let i = 0; i < 200 && (await total()) < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await total()).toBe(4);
+    srv.ctx.queue.flush();
+    const stored = srv.ctx.docs.load(`patient:${id}`).doc;
+    expect(sectionOf(stored, visitId, 'vitals')!.get('spo2')).toBe(96);
+    raw.close();
   });
 });
 

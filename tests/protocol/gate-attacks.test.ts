@@ -7,7 +7,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import { WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { api, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { recordJson, rng } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
@@ -20,10 +20,9 @@ const serverDoc = (): Y.Doc => srv.hub.rooms.get(doc())!.doc;
 
 beforeAll(async () => {
   srv = await testServer();
-  const rec = await login(srv.url, 'reception');
-  const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+  const r = { body: await registerTestPatient(srv.url, {
     firstName: 'Attack', lastName: 'Target', sex: 'male', dateOfBirth: '1980-05-05',
-  });
+  }) };
   patientId = r.body.id;
   visitId = r.body.visitId;
 });
@@ -259,10 +258,9 @@ describe('random forbidden edits (property)', () => {
 describe('workflow rules over WebSocket', () => {
   it('refuses sending a visit to the lab when no test is ordered, and allows it once one is', async () => {
     const w = quiet();
-    const rec = await login(srv.url, 'reception');
-    const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+    const r = { body: await registerTestPatient(srv.url, {
       firstName: 'Lab', lastName: 'Rule', sex: 'female', dateOfBirth: '1991-01-01',
-    });
+    }) };
     const name = docNameFor(r.body.id);
     const nurse = stockClient(srv.url, name, await login(srv.url, 'nurse'));
     await synced(nurse.provider);

@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import type { AuditRow } from '../../apps/sync-server/src/audit/audit-log.js';
-import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { api, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 let srv: RunningServer;
@@ -18,10 +18,9 @@ beforeAll(async () => {
   srv = await testServer();
   await srv.ctx.users.create({ username: 'nurse2', name: 'Mary Wambui', role: 'NURSE', password: 'demo' });
   await srv.ctx.users.create({ username: 'clinician2', name: 'Dr. Aisha Said', role: 'CLINICAL_OFFICER', password: 'demo' });
-  const rec = await login(srv.url, 'reception');
-  const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+  const r = { body: await registerTestPatient(srv.url, {
     firstName: 'Lock', lastName: 'Conflict', sex: 'female', dateOfBirth: '1975-03-03',
-  });
+  }) };
   patientId = r.body.id;
   visitId = r.body.visitId;
 });

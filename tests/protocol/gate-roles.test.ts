@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { ROLES, WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf, type UnitKind } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, login, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { api, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
 import { recordJson } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
 
@@ -23,10 +23,9 @@ let visitId: string;
 
 beforeAll(async () => {
   srv = await testServer();
-  const rec = await login(srv.url, 'reception');
-  const r = await api<{ id: string; visitId: string }>(srv.url, rec, 'POST', '/api/patients', {
+  const r = { body: await registerTestPatient(srv.url, {
     firstName: 'Gate', lastName: 'Tester', sex: 'female', dateOfBirth: '1999-01-01', phone: '0700000000',
-  });
+  }) };
   patientId = r.body.id;
   visitId = r.body.visitId;
 });

@@ -1,14 +1,9 @@
 // Shapes the server's HTTP API answers with and the web app reads: the patient list and notifications.
 
-/** One row of `GET /api/patients`: the patient and their current visit, if any. */
-export interface PatientRow {
-  id: string;
-  opNumber: string;
-  firstName: string;
-  lastName: string;
-  sex: string;
-  dateOfBirth: string;
-  phone: string;
+import type { PatientSummary } from './record.js';
+
+/** One row of `GET /api/patients`: the record's summary, with its current visit flattened. */
+export interface PatientRow extends Omit<PatientSummary, 'currentVisit'> {
   visitId: string | null;
   visitStatus: string | null;
   triageCategory: string | null;

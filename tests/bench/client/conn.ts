@@ -75,7 +75,7 @@ export class BenchConn {
   private onMessage(data: Uint8Array): void {
     const m = this.wire.read(data);
     if (m.kind === 'saved') {
-      this.saved++;
+      this.saved += m.count;
       return;
     }
     if (m.kind !== 'sync') return;

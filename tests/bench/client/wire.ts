@@ -17,7 +17,7 @@ const PAMOJA_EXT = 100;
 
 export type Incoming =
   | { kind: 'sync'; step: number; payload: Uint8Array }
-  | { kind: 'saved' }
+  | { kind: 'saved'; count: number }
   | { kind: 'other' };
 
 export class Wire {
@@ -55,10 +55,10 @@ export class Wire {
       const step = decoding.readVarUint(d);
       return { kind: 'sync', step, payload: decoding.readVarUint8Array(d) };
     }
-    if (this.dialect === 'hocuspocus' && type === HP_SYNC_STATUS) return { kind: 'saved' };
+    if (this.dialect === 'hocuspocus' && type === HP_SYNC_STATUS) return { kind: 'saved', count: 1 };
     if (this.dialect === 'y-websocket' && type === PAMOJA_EXT) {
-      const body = JSON.parse(decoding.readVarString(d)) as { type?: string };
-      if (body.type === 'saved') return { kind: 'saved' };
+      const body = JSON.parse(decoding.readVarString(d)) as { type?: string; count?: number };
+      if (body.type === 'saved') return { kind: 'saved', count: typeof body.count === 'number' ? body.count : 1 };
     }
     return { kind: 'other' };
   }

@@ -2,9 +2,9 @@
 // run, so the fault suites restart it in a fraction of the time tsx needs to compile it at every start.
 // Same code, same dependencies (left external, loaded from node_modules); only the transpile moves.
 
-import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { bundleServer } from '../../../apps/sync-server/scripts/bundle.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 let built: Promise<string> | null = null;
@@ -14,17 +14,7 @@ export function serverBundle(): Promise<string> {
     const dir = path.join(ROOT, 'node_modules/.cache/pamoja-faults');
     fs.mkdirSync(dir, { recursive: true });
     const out = path.join(dir, `server-${process.pid}.mjs`);
-    await build({
-      entryPoints: [path.join(ROOT, 'apps/sync-server/src/main.ts')],
-      outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
-      plugins: [{
-        name: 'external-deps',
-        setup(b) {
-          // Workspace packages are TypeScript: bundle them. Everything else loads from node_modules.
-          b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@pamoja/') ? undefined : { path: a.path, external: true }));
-        },
-      }],
-    });
+    await bundleServer(out);
     process.once('exit', () => fs.rmSync(out, { force: true }));
     return out;
   })();

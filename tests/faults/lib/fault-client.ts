@@ -102,7 +102,7 @@ export class FaultClient {
       return;
     }
     if (m.kind === 'saved') {
-      for (const t of this.savedFifo.shift() ?? []) this.acked.add(t);
+      for (let i = 0; i < m.count; i++) for (const t of this.savedFifo.shift() ?? []) this.acked.add(t);
       return;
     }
     if (m.kind !== 'sync') return;

@@ -115,6 +115,11 @@ export class Room {
       },
     });
     this.afterGate(conn, actor, result, claimed);
+    if (conn.ext) {
+      // Every update is answered with a `saved` once what it changed (if anything) is on disk.
+      conn.unacked++;
+      this.scheduleOutbox();
+    }
     return result;
   }
 
@@ -156,10 +161,15 @@ export class Room {
   /**
    * Everything this room sends about committed changes goes through one outbox, flushed once per
    * commit batch: updates keep their order, each connection's messages leave in one socket write,
-   * and a sender gets one "saved" however many of its updates the batch held.
+   * and each sender gets one `saved` whose `count` says how many of its update messages it covers
+   * (accepted, partly refused or refused whole).
    */
   private enqueueOut(entry: Outgoing): void {
     this.outbox.push(entry);
+    this.scheduleOutbox();
+  }
+
+  private scheduleOutbox(): void {
     if (this.outboxScheduled) return;
     this.outboxScheduled = true;
     this.ctx.queue.afterCommit((err) => this.flushOutbox(err));
@@ -183,19 +193,19 @@ export class Room {
       });
       c.uncork();
     }
-    const acked = new Set<Conn>();
     for (const e of entries) {
       const conn = e.sender;
       if (conn) {
         if (e.refusals) this.tellRefused(conn, e.refusals);
-        if (conn.ext) acked.add(conn);
         if (e.malformed !== null) conn.close(CLOSE.malformed, `Malformed update: ${e.malformed}`);
       }
       if (e.fields.length) this.ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor: e.actor, fields: e.fields });
     }
-    if (acked.size) {
-      const saved = extMessage({ type: 'saved', at: new Date().toISOString() });
-      for (const c of acked) c.send(saved);
+    const at = new Date().toISOString();
+    for (const c of this.conns) {
+      if (c.unacked === 0) continue;
+      c.send(extMessage({ type: 'saved', at, count: c.unacked }));
+      c.unacked = 0;
     }
   }
 

@@ -19,7 +19,7 @@ export interface FieldLock {
 }
 
 export type ExtMessage =
-  | { type: 'saved'; at: string }
+  | { type: 'saved'; at: string; count: number }
   | { type: 'refused'; refusals: Refusal[] }
   | { type: 'locks'; locks: FieldLock[] }
   | { type: 'lock-result'; path: string; ok: boolean; reason?: string }

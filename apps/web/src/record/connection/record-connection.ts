@@ -164,15 +164,13 @@ export class RecordConnection {
   private onExt(msg: ExtMessage): void {
     switch (msg.type) {
       case 'saved':
-        this.save.acked(msg.at);
+        this.save.acked(msg.at, msg.count);
         break;
       case 'refused': {
         const now = Date.now();
         const notes = msg.refusals.map((r) => ({ id: nextRefusalId++, path: r.path, reason: r.reason, at: now }));
         this.refusals.update((old) => [...notes, ...old].slice(0, 20));
         for (const r of msg.refusals) this.history.forget(r.path);
-        // A refusal of the whole update means no `saved` ack will follow for it.
-        if (msg.refusals.length === 1 && msg.refusals[0]!.path === '(update)') this.save.acked(new Date().toISOString());
         break;
       }
       case 'locks':

@@ -50,8 +50,9 @@ export class SaveTracker {
     }
   }
 
-  acked(at: string): void {
-    const pending = Math.max(0, this.state.get().pending - 1);
+  /** The server committed `count` more of our update messages (or refused them for good). */
+  acked(at: string, count = 1): void {
+    const pending = Math.max(0, this.state.get().pending - count);
     this.put(pending === 0 ? { pending, unsaved: false, lastSavedAt: at } : { pending });
   }
 
