@@ -37,9 +37,10 @@ export class Users {
     return (this.db.prepare('SELECT count(*) AS c FROM users').get() as { c: number }).c;
   }
 
-  async create(input: { username: string; name: string; role: Role; password: string }): Promise<User> {
+  /** `passwordHash`, when given, is an already computed scrypt hash of `password` (demo seeding). */
+  async create(input: { username: string; name: string; role: Role; password: string; passwordHash?: string }): Promise<User> {
     const id = randomUUID();
-    const hash = await hashPassword(input.password);
+    const hash = input.passwordHash ?? (await hashPassword(input.password));
     this.db
       .prepare('INSERT INTO users (id, username, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, input.username, input.name, input.role, hash, new Date().toISOString());

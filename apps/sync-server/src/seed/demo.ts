@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
 import { SYSTEM_ACTOR } from '../gate/actor.js';
 import { registerPatient } from '../records/register.js';
+import { hashPassword } from '../auth/passwords.js';
 
 export const DEMO_USERS: { username: string; name: string; role: Role }[] = [
   { username: 'reception', name: 'Rose Wanjiru', role: 'RECEPTIONIST' },
@@ -26,7 +27,10 @@ const status = (doc: Y.Doc, visitId: string, s: string): void => {
 
 export async function seedDemoClinic(ctx: ServerContext, hub: Hub): Promise<boolean> {
   if (ctx.users.count() > 0) return false;
-  for (const u of DEMO_USERS) await ctx.users.create({ ...u, password: 'demo' });
+  // The demo password is public, so one scrypt run serves every demo account: seeding stays quick
+  // and does not leave seven 16 MB scrypt work areas in the process's memory.
+  const passwordHash = await hashPassword('demo');
+  for (const u of DEMO_USERS) await ctx.users.create({ ...u, password: 'demo', passwordHash });
 
   // Waiting for triage.
   registerPatient(ctx, hub, SYSTEM_ACTOR, { firstName: 'Amina', lastName: 'Hassan', sex: 'female', dateOfBirth: '1990-04-12', phone: '+254 712 345 678', paymentType: 'CASH' });
