@@ -30,8 +30,16 @@ export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8A
   sectionOf<Y.Text>(doc, visitId, 'assessment')!.insert(0, 'fuzz seed text ');
   sectionOf<Y.Text>(doc, visitId, 'assessment')!.insert(5, 'more ');
   doc.destroy();
-  // out[2] depends on out[1]: sent alone its structs stay pending.
-  return { valid: out.map(syncUpdate), dependent: syncUpdate(out[2]!) };
+  // An update that depends on one nobody ever sends (another client's first edit): it stays
+  // unsatisfiable however many valid seeds the run has applied.
+  const hidden = new Y.Doc();
+  Y.applyUpdate(hidden, state);
+  const parts: Uint8Array[] = [];
+  hidden.on('update', (u: Uint8Array) => parts.push(u));
+  sectionOf<Y.Text>(hidden, visitId, 'assessment')!.insert(0, 'never sent ');
+  sectionOf<Y.Text>(hidden, visitId, 'assessment')!.insert(3, 'x');
+  hidden.destroy();
+  return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!) };
 }
 
 export function makeCase(i: number, rand: () => number, seeds: { valid: Uint8Array[]; dependent: Uint8Array }, maxFrame: number): FuzzCase {
