@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
-import { openDatabase } from './storage/db.js';
+import { openDatabase, walPathOf } from './storage/db.js';
 import { CommitQueue } from './storage/commit-queue.js';
 import { DocStore } from './storage/doc-store.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -40,7 +40,7 @@ export function createContext(config: Config): ServerContext {
   const queue = new CommitQueue(db, (err) => {
     log.error({ err: err.message }, 'commit failed');
     audit?.resync();
-  });
+  }, config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null);
   const users = new Users(db);
   audit = new AuditLog(db, queue);
   return {
@@ -102,7 +102,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
       hub.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
-      ctx.queue.flush();
+      ctx.queue.close();
       ctx.db.close();
     },
   };

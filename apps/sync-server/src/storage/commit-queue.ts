@@ -1,6 +1,13 @@
-// Group commit: writes queued during one turn of the event loop share one SQLite transaction (one
-// fsync); callbacks that acknowledge or fan out run only after that transaction is on disk.
+// Group commit: writes queued during one turn of the event loop share one SQLite transaction;
+// callbacks that acknowledge or fan out run only once that transaction is on disk.
+//
+// Durability without stalling the event loop: SQLite commits without syncing (WAL, synchronous=NORMAL)
+// and the queue then fsyncs the WAL file itself on libuv's thread pool. Callbacks wait for an fsync
+// that started after their commit, so an acknowledged write survives a power cut, while the loop keeps
+// reading, checking and committing the next messages. Only one fsync is in flight; everything committed
+// meanwhile rides on the next one.
 
+import fs from 'node:fs';
 import type { DB } from './db.js';
 
 type AfterCommit = (err: Error | null) => void;
@@ -9,11 +16,20 @@ export class CommitQueue {
   private writes: (() => void)[] = [];
   private after: AfterCommit[] = [];
   private scheduled = false;
+  /** Committed, waiting for an fsync that starts after their commit. */
+  private unsynced: AfterCommit[] = [];
+  /** Covered by the fsync in flight. */
+  private syncing: AfterCommit[] | null = null;
+  private walFd: number | null = null;
   private readonly runBatch: (writes: (() => void)[]) => void;
   /** Figures for metrics and benchmarks. */
-  readonly stats = { batches: 0, writes: 0, failures: 0 };
+  readonly stats = { batches: 0, writes: 0, failures: 0, fsyncs: 0 };
 
-  constructor(db: DB, private readonly onError: (err: Error) => void = () => {}) {
+  /**
+   * `walPath`: the database's WAL file, to fsync after each commit; null when commits need not reach
+   * the disk before they are acknowledged (SQLITE_SYNCHRONOUS=NORMAL: safe against process crashes).
+   */
+  constructor(db: DB, private readonly onError: (err: Error) => void = () => {}, private readonly walPath: string | null = null) {
     this.runBatch = db.transaction((writes: (() => void)[]) => {
       for (const w of writes) w();
     });
@@ -24,14 +40,15 @@ export class CommitQueue {
     this.schedule();
   }
 
-  /** Runs `fn` once everything queued so far is committed (at once if nothing is pending). */
+  /** Runs `fn` once everything queued or committed so far is on disk (at once if nothing is pending). */
   afterCommit(fn: AfterCommit): void {
-    if (this.writes.length === 0 && !this.scheduled) {
-      fn(null);
-      return;
-    }
-    this.after.push(fn);
-    this.schedule();
+    if (this.writes.length > 0 || this.scheduled) {
+      this.after.push(fn);
+      this.schedule();
+    } else if (this.unsynced.length > 0 || this.syncing !== null) {
+      this.unsynced.push(fn);
+      this.startSync();
+    } else fn(null);
   }
 
   get pending(): number {
@@ -44,25 +61,76 @@ export class CommitQueue {
     setImmediate(() => this.flush());
   }
 
-  /** Commits now. Safe to call at any time (shutdown, tests). */
+  /** Commits now (readable by any query at once); callbacks follow once it is on disk. */
   flush(): void {
     this.scheduled = false;
     const writes = this.writes;
     const after = this.after;
     this.writes = [];
     this.after = [];
-    let error: Error | null = null;
     if (writes.length > 0) {
       try {
         this.runBatch(writes);
         this.stats.batches++;
         this.stats.writes += writes.length;
       } catch (e) {
-        error = e instanceof Error ? e : new Error(String(e));
+        const error = e instanceof Error ? e : new Error(String(e));
         this.stats.failures++;
         this.onError(error);
+        for (const fn of after) fn(error);
+        return;
       }
     }
-    for (const fn of after) fn(error);
+    if (after.length === 0) return;
+    this.unsynced.push(...after);
+    this.startSync();
+  }
+
+  private startSync(): void {
+    if (this.syncing !== null || this.unsynced.length === 0) return;
+    const fd = this.wal();
+    const batch = this.unsynced;
+    this.unsynced = [];
+    if (fd === null) {
+      for (const fn of batch) fn(null);
+      return;
+    }
+    this.syncing = batch;
+    this.stats.fsyncs++;
+    fs.fdatasync(fd, (err) => {
+      this.syncing = null;
+      if (err) this.onError(err);
+      for (const fn of batch) fn(err);
+      this.startSync();
+    });
+  }
+
+  private wal(): number | null {
+    if (this.walPath === null) return null;
+    if (this.walFd === null) {
+      try {
+        this.walFd = fs.openSync(this.walPath, 'r');
+      } catch {
+        return null; // no WAL yet: nothing has been written, so nothing needs syncing
+      }
+    }
+    return this.walFd;
+  }
+
+  /** At shutdown: commit what is queued, sync it, and answer every waiting callback. */
+  close(): void {
+    this.flush();
+    const waiting = [...(this.syncing ?? []), ...this.unsynced];
+    this.unsynced = [];
+    const fd = this.wal();
+    let err: Error | null = null;
+    try {
+      if (fd !== null) fs.fdatasyncSync(fd);
+    } catch (e) {
+      err = e instanceof Error ? e : new Error(String(e));
+    }
+    for (const fn of waiting) fn(err);
+    if (this.walFd !== null) fs.closeSync(this.walFd);
+    this.walFd = null;
   }
 }

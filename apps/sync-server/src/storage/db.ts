@@ -130,11 +130,16 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_user ON notifications(user_id, id);
 `;
 
+export const walPathOf = (dataDir: string): string => path.join(dataDir, 'pamoja.sqlite-wal');
+
 export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): DB {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, 'pamoja.sqlite'));
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
+  // Commits themselves do not sync; the commit queue fsyncs the WAL off the event loop before any
+  // write is acknowledged when SQLITE_SYNCHRONOUS=FULL (see commit-queue.ts). Checkpoints still sync.
+  void synchronous;
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
