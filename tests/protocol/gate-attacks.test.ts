@@ -229,7 +229,7 @@ describe('random forbidden edits (property)', () => {
       const forbidden = UNIT_KINDS.filter((k) => !WRITE_MATRIX[k].includes(role) && k !== 'visits/*/workflow');
       const kind = forbidden[Math.floor(rand() * forbidden.length)]!;
       const c = clients[role]!;
-      await until(() => JSON.stringify(recordJson(c.doc)) === JSON.stringify(recordJson(serverDoc())), 5000, `client current ${role} ${i} ${JSON.stringify(recordJson(c.doc))} ${JSON.stringify(recordJson(serverDoc()))}`);
+      await until(() => JSON.stringify(recordJson(c.doc)) === JSON.stringify(recordJson(serverDoc())), 15_000, `client current ${role} ${i} ${JSON.stringify(recordJson(c.doc))} ${JSON.stringify(recordJson(serverDoc()))}`);
       const before = JSON.stringify(recordJson(serverDoc()));
       const op = rand();
       if (op < 0.2 && kind === 'visits/*/assessment') {
@@ -242,7 +242,7 @@ describe('random forbidden edits (property)', () => {
       } else {
         WRITES[kind](c.doc, visitId, marker());
       }
-      await until(() => JSON.stringify(recordJson(c.doc)) === before, 5000, `${role} ${kind} reverted (iteration ${i})`);
+      await until(() => JSON.stringify(recordJson(c.doc)) === before, 15_000, `${role} ${kind} reverted (iteration ${i})`);
       expect(JSON.stringify(recordJson(serverDoc()))).toBe(before);
     }
     await until(() => JSON.stringify(recordJson(observer.doc)) === JSON.stringify(recordJson(serverDoc())), 5000, 'observer current');
