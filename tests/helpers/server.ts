@@ -81,3 +81,10 @@ export async function registerTestPatient(
   if (r.status !== 201) throw new Error(`registration failed: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
+
+/** Signs in as `username` and connects a stock client to `docName`, synced. */
+export async function connectStock(base: string, docName: string, username: string): Promise<{ doc: Y.Doc; provider: WebsocketProvider }> {
+  const c = stockClient(base, docName, await login(base, username));
+  await synced(c.provider);
+  return c;
+}

@@ -7,7 +7,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import { WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { connectStock, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { recordJson, rng } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
@@ -20,21 +20,15 @@ const serverDoc = (): Y.Doc => srv.hub.rooms.get(doc())!.doc;
 
 beforeAll(async () => {
   srv = await testServer();
-  const r = { body: await registerTestPatient(srv.url, {
+  ({ id: patientId, visitId } = await registerTestPatient(srv.url, {
     firstName: 'Attack', lastName: 'Target', sex: 'male', dateOfBirth: '1980-05-05',
-  }) };
-  patientId = r.body.id;
-  visitId = r.body.visitId;
+  }));
 });
 afterAll(async () => {
   await srv.close();
 });
 
-async function connect(username: string) {
-  const c = stockClient(srv.url, doc(), await login(srv.url, username));
-  await synced(c.provider);
-  return c;
-}
+const connect = (username: string) => connectStock(srv.url, doc(), username);
 
 const quiet = () => vi.spyOn(console, 'warn').mockImplementation(() => {});
 

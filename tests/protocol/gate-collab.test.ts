@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import type { AuditRow } from '../../apps/sync-server/src/audit/audit-log.js';
-import { api, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { api, connectStock, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 let srv: RunningServer;
@@ -18,21 +18,15 @@ beforeAll(async () => {
   srv = await testServer();
   await srv.ctx.users.create({ username: 'nurse2', name: 'Mary Wambui', role: 'NURSE', password: 'demo' });
   await srv.ctx.users.create({ username: 'clinician2', name: 'Dr. Aisha Said', role: 'CLINICAL_OFFICER', password: 'demo' });
-  const r = { body: await registerTestPatient(srv.url, {
+  ({ id: patientId, visitId } = await registerTestPatient(srv.url, {
     firstName: 'Lock', lastName: 'Conflict', sex: 'female', dateOfBirth: '1975-03-03',
-  }) };
-  patientId = r.body.id;
-  visitId = r.body.visitId;
+  }));
 });
 afterAll(async () => {
   await srv.close();
 });
 
-async function connect(username: string) {
-  const c = stockClient(srv.url, doc(), await login(srv.url, username));
-  await synced(c.provider);
-  return c;
-}
+const connect = (username: string) => connectStock(srv.url, doc(), username);
 
 const auditRows = (where = '1=1', ...args: unknown[]): AuditRow[] => {
   srv.ctx.queue.flush();

@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { ROLES, WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf, type UnitKind } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, login, registerTestPatient, stockClient, synced, testServer, until } from '../helpers/server.js';
+import { connectStock, registerTestPatient, testServer, until } from '../helpers/server.js';
 import { recordJson } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
 
@@ -23,11 +23,9 @@ let visitId: string;
 
 beforeAll(async () => {
   srv = await testServer();
-  const r = { body: await registerTestPatient(srv.url, {
+  ({ id: patientId, visitId } = await registerTestPatient(srv.url, {
     firstName: 'Gate', lastName: 'Tester', sex: 'female', dateOfBirth: '1999-01-01', phone: '0700000000',
-  }) };
-  patientId = r.body.id;
-  visitId = r.body.visitId;
+  }));
 });
 afterAll(async () => {
   await srv.close();
@@ -41,12 +39,7 @@ function persistedBytes(): Buffer {
   return Buffer.concat(rows.map((r) => r.data));
 }
 
-async function connect(username: string) {
-  const token = await login(srv.url, username);
-  const c = stockClient(srv.url, docNameFor(patientId), token);
-  await synced(c.provider);
-  return c;
-}
+const connect = (username: string) => connectStock(srv.url, docNameFor(patientId), username);
 
 describe('role checks on every update', () => {
   for (const role of ROLES) {
