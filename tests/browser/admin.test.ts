@@ -1,20 +1,16 @@
 // The admin pages in a real browser: change a nurse's role from the staff table, and read a record's history.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import { api, login, stockClient, synced } from '../helpers/server.js';
-import { launch, openRecord, patientByName, signedIn, webServer } from './browser.js';
+import { openRecord, patientByName, serverAndBrowser, signedIn } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
-beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
 });
 
 describe('admin pages', () => {

@@ -1,5 +1,6 @@
 // Real Chromium (Debian's /usr/bin/chromium) driven by playwright-core, against a real Pamoja server
 // serving the built web app. Nothing here downloads a browser.
+import { afterAll, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
@@ -69,4 +70,22 @@ export async function offlineReady(page: Page, timeoutMs = 20_000): Promise<void
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`The service worker never took control of the page (${state})`);
+}
+
+/**
+ * One served web app and one Chromium for a test file: started before its tests, closed after.
+ * `set` hands them to the file's own variables.
+ */
+export function serverAndBrowser(set: (srv: RunningServer, browser: Browser) => void): void {
+  let srv: RunningServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    srv = await webServer();
+    browser = await launch();
+    set(srv, browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
 }

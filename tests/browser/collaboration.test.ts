@@ -1,9 +1,9 @@
 // Two people on one record in two real browsers: each sees the other arrive, what they are doing,
 // their labelled caret in the notes, and their edits, live.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { launch, openRecord, patientByName, signedIn, webServer, type Person } from './browser.js';
+import { openRecord, patientByName, serverAndBrowser, signedIn, type Person } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
@@ -11,18 +11,16 @@ let nurse: Person;
 let clinician: Person;
 let patientId: string;
 
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
+});
 beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
   patientId = (await patientByName(srv.url, 'Mutua')).id;
   [nurse, clinician] = await Promise.all([signedIn(browser, srv.url, 'nurse'), signedIn(browser, srv.url, 'clinician')]);
   await Promise.all([openRecord(nurse.page, patientId), openRecord(clinician.page, patientId)]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
 
 describe('two users on one record', () => {
   it('each sees the other on the record with name and role', async () => {

@@ -1,11 +1,11 @@
 // A tablet loses its network: the nurse keeps working, reloads the app with no network, and her
 // changes are still there; when the network returns they reach the server and the clinician.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import * as Y from 'yjs';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { launch, offlineReady, openRecord, patientByName, signedIn, signInOn, webServer, type Person } from './browser.js';
+import { offlineReady, openRecord, patientByName, serverAndBrowser, signedIn, signInOn, type Person } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
@@ -13,19 +13,17 @@ let nurse: Person;
 let clinician: Person;
 let patient: { id: string; visitId: string };
 
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
+});
 beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
   patient = await patientByName(srv.url, 'Hassan');
   [nurse, clinician] = await Promise.all([signedIn(browser, srv.url, 'nurse'), signedIn(browser, srv.url, 'clinician')]);
   await Promise.all([openRecord(nurse.page, patient.id), openRecord(clinician.page, patient.id)]);
   await offlineReady(nurse.page);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
 
 const onServer = (section: 'triage' | 'vitals', key: string): unknown => {
   const room = srv.hub.rooms.get(docNameFor(patient.id));

@@ -1,11 +1,11 @@
 // A role cannot change another role's section: the control is disabled (the same matrix the server
 // enforces), and a write forced past the disabled control is undone by the server and explained.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import * as Y from 'yjs';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { launch, openRecord, patientByName, signedIn, webServer, type Person } from './browser.js';
+import { openRecord, patientByName, serverAndBrowser, signedIn, type Person } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
@@ -13,18 +13,16 @@ let nurse: Person;
 let clinician: Person;
 let patient: { id: string; visitId: string };
 
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
+});
 beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
   patient = await patientByName(srv.url, 'Mutua');
   [nurse, clinician] = await Promise.all([signedIn(browser, srv.url, 'nurse'), signedIn(browser, srv.url, 'clinician')]);
   await Promise.all([openRecord(nurse.page, patient.id), openRecord(clinician.page, patient.id)]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
 
 const planOnServer = (): unknown =>
   sectionOf<Y.Map<unknown>>(srv.hub.rooms.get(docNameFor(patient.id))!.doc, patient.visitId, 'consultation')?.get('plan');

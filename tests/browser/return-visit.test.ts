@@ -1,20 +1,16 @@
 // Return visits in a real browser: a receptionist who meets a patient again opens a new visit for the
 // existing record (from the list, or from the registration form's duplicate answer) instead of a twin.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, login } from '../helpers/server.js';
-import { launch, signedIn, webServer } from './browser.js';
+import { serverAndBrowser, signedIn } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
-beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
 });
 
 interface Row { id: string; firstName: string; lastName: string; visitId: string | null; visitStatus: string | null }

@@ -1,22 +1,18 @@
 // Signing in and out, finding a patient, and rendering what users typed as text, never as markup.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, login } from '../helpers/server.js';
-import { launch, openRecord, patientByName, signedIn, webServer } from './browser.js';
+import { openRecord, patientByName, serverAndBrowser, signedIn } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
 
-beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
 
 describe('session and patient list', () => {
   it('refuses a wrong password, keeps the session on the device, and signing out revokes it', async () => {

@@ -1,29 +1,27 @@
 // The worklist and notifications in real browsers: a queue that moves live as patients are handed
 // on, taking a patient, the bell, and a critical lab value that stays on screen until acknowledged.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, login, stockClient, synced } from '../helpers/server.js';
-import { launch, openRecord, patientByName, signedIn, webServer, type Person } from './browser.js';
+import { openRecord, patientByName, serverAndBrowser, signedIn, type Person } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
 let nurse: Person;
 let clinician: Person;
 
+serverAndBrowser((s, b) => {
+  srv = s;
+  browser = b;
+});
 beforeAll(async () => {
-  srv = await webServer();
-  browser = await launch();
   [nurse, clinician] = await Promise.all([signedIn(browser, srv.url, 'nurse'), signedIn(browser, srv.url, 'clinician')]);
   await Promise.all([nurse.page.goto('/#/worklist'), clinician.page.goto('/#/worklist')]);
   await Promise.all([nurse.page.waitForSelector('[data-testid=worklist]'), clinician.page.waitForSelector('[data-testid=day-board]')]);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await srv?.close();
-});
 
 describe('worklist and notifications in the browser', () => {
   it('shows a new patient in the nurses\' queue at once, lets the nurse take them, and hands them on live', async () => {
