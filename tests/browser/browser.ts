@@ -89,3 +89,13 @@ export function serverAndBrowser(set: (srv: RunningServer, browser: Browser) => 
     await srv?.close();
   });
 }
+
+/** A nurse and a clinical officer, each in their own browser context, both on one demo patient's record. */
+export async function nurseAndClinicianOn(browser: Browser, base: string, lastName: string): Promise<{
+  patient: { id: string; opNumber: string; visitId: string }; nurse: Person; clinician: Person;
+}> {
+  const patient = await patientByName(base, lastName);
+  const [nurse, clinician] = await Promise.all([signedIn(browser, base, 'nurse'), signedIn(browser, base, 'clinician')]);
+  await Promise.all([openRecord(nurse.page, patient.id), openRecord(clinician.page, patient.id)]);
+  return { patient, nurse, clinician };
+}

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { openRecord, patientByName, serverAndBrowser, signedIn, type Person } from './browser.js';
+import { nurseAndClinicianOn, serverAndBrowser, type Person } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
@@ -16,9 +16,9 @@ serverAndBrowser((s, b) => {
   browser = b;
 });
 beforeAll(async () => {
-  patientId = (await patientByName(srv.url, 'Mutua')).id;
-  [nurse, clinician] = await Promise.all([signedIn(browser, srv.url, 'nurse'), signedIn(browser, srv.url, 'clinician')]);
-  await Promise.all([openRecord(nurse.page, patientId), openRecord(clinician.page, patientId)]);
+  let patient: { id: string };
+  ({ patient, nurse, clinician } = await nurseAndClinicianOn(browser, srv.url, 'Mutua'));
+  patientId = patient.id;
 });
 
 

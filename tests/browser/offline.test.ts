@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import * as Y from 'yjs';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { offlineReady, openRecord, patientByName, serverAndBrowser, signedIn, signInOn, type Person } from './browser.js';
+import { nurseAndClinicianOn, offlineReady, openRecord, serverAndBrowser, signInOn, type Person } from './browser.js';
 
 let srv: RunningServer;
 let browser: Browser;
@@ -18,9 +18,7 @@ serverAndBrowser((s, b) => {
   browser = b;
 });
 beforeAll(async () => {
-  patient = await patientByName(srv.url, 'Hassan');
-  [nurse, clinician] = await Promise.all([signedIn(browser, srv.url, 'nurse'), signedIn(browser, srv.url, 'clinician')]);
-  await Promise.all([openRecord(nurse.page, patient.id), openRecord(clinician.page, patient.id)]);
+  ({ patient, nurse, clinician } = await nurseAndClinicianOn(browser, srv.url, 'Hassan'));
   await offlineReady(nurse.page);
 });
 
