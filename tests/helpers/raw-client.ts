@@ -63,6 +63,14 @@ export class RawClient {
     this.ws.send(encoding.toUint8Array(e));
   }
 
+  /** Sends several updates in one socket write, so the server reads them together. */
+  sendTogether(updates: Uint8Array[]): void {
+    const socket = (this.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    for (const u of updates) this.sendUpdate(u);
+    socket.uncork();
+  }
+
   sendAwareness(update: Uint8Array): void {
     const e = encoding.createEncoder();
     encoding.writeVarUint(e, 1);

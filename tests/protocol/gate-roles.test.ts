@@ -6,7 +6,8 @@ import * as Y from 'yjs';
 import { ROLES, WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf, type UnitKind } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { connectStock, registerTestPatient, testServer, until } from '../helpers/server.js';
+import { connectStock, login, registerTestPatient, testServer, until } from '../helpers/server.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { recordJson } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
 
@@ -90,6 +91,39 @@ describe('role checks on every update', () => {
     nurse.provider.destroy();
     observer.provider.destroy();
     warn.mockRestore();
+  });
+
+  it('checks updates that arrive together as one: allowed kept, forbidden refused, every message acknowledged', async () => {
+    const docName = docNameFor(patientId);
+    const raw = new RawClient(srv.url, docName, await login(srv.url, 'nurse'));
+    await raw.opened;
+    const local = await raw.fetchDoc();
+    const updates: Uint8Array[] = [];
+    local.on('update', (u: Uint8Array) => updates.push(u));
+    const m = marker();
+    for (let i = 0; i < 40; i++) {
+      if (i === 13) sectionOf(local, visitId, 'diagnoses')!.set(m, { code: 'B54', display: m });
+      else if (i === 27) sectionOf(local, visitId, 'payments')!.set(m, { amount: 1 });
+      else sectionOf(local, visitId, 'vitals')!.set(i % 2 ? 'heartRate' : 'respiratoryRate', 20 + i);
+    }
+    expect(updates).toHaveLength(40);
+    const rowsBefore = srv.ctx.docs.sizeOf(docName).logRows;
+    raw.sendTogether(updates);
+    const saved = (): number => raw.exts('saved').reduce((n, e) => n + Number(e.count), 0);
+    await until(() => saved() === 40, 5000, 'all 40 messages acknowledged');
+    const vitals = sectionOf(srv.hub.rooms.get(docName)!.doc, visitId, 'vitals')!;
+    expect([vitals.get('heartRate'), vitals.get('respiratoryRate')]).toEqual([59, 58]);
+    expect(JSON.stringify(serverJson())).not.toContain(m);
+    const refused = raw.exts('refused').flatMap((e) => e.refusals as { path: string }[]).map((r) => r.path);
+    expect(refused).toEqual(expect.arrayContaining([`visits/${visitId}/diagnoses/${m}`, `visits/${visitId}/payments/${m}`]));
+    // Stored as one checked transaction rather than 40 rows.
+    srv.ctx.queue.flush();
+    expect(srv.ctx.docs.sizeOf(docName).logRows - rowsBefore).toBeLessThan(5);
+    // The sender converges on what the server kept.
+    const after = await raw.fetchDoc();
+    for (const r of raw.received.filter((x) => x.type === 0 && x.step === 2)) Y.applyUpdate(local, r.payload!);
+    expect(recordJson(local)).toEqual(recordJson(after));
+    raw.close();
   });
 
   it('checks a whole offline shift: 2,000 allowed edits kept, one forbidden edit hidden inside refused', async () => {

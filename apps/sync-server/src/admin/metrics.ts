@@ -66,7 +66,7 @@ export function createMetrics(ctx: ServerContext, hub: Hub): Registry {
 
   const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
   const gate = new Histogram({
-    name: 'pamoja_gate_seconds', help: 'Time to decode, check and apply one sync message (synchronous part)', buckets, registers: [registry],
+    name: 'pamoja_gate_seconds', help: 'Time to check and apply the update messages one connection sent together (synchronous part)', buckets, registers: [registry],
   });
   const commit = new Histogram({
     name: 'pamoja_update_commit_seconds', help: 'Time from receiving an update until it is on disk (before the sender is told it is saved)',

@@ -81,7 +81,11 @@ function newStructRanges(update: Uint8Array, doc: Y.Doc): { to: Map<number, numb
   return Y.parseUpdateMeta(update);
 }
 
-export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx: GateContext): GateResult {
+/**
+ * Applies one connection's update messages (several when they arrived together) in one transaction,
+ * judged as a whole the way an offline bundle is: each change by its unit, refused parts undone.
+ */
+export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: object, ctx: GateContext): GateResult {
   const result: GateResult = {
     changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
     malformed: false,
@@ -94,16 +98,18 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
 
   // Authorship first, before anything integrates: structs (even deleted ones) written under another
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
-  let meta: { to: Map<number, number> };
+  const ends = new Map<number, number>();
   try {
-    meta = newStructRanges(update, doc);
+    for (const update of batch) {
+      for (const [client, end] of newStructRanges(update, doc).to) ends.set(client, Math.max(end, ends.get(client) ?? 0));
+    }
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;
     return result;
   }
   let newClients = 0;
-  for (const [client, end] of meta.to) {
+  for (const [client, end] of ends) {
     if (end <= Y.getState(doc.store, client)) continue;
     // Many fresh client ids inserting at one spot make Yjs order them pairwise (quadratic time).
     // A real tablet brings one per page load; an attacker brings thousands.
@@ -121,7 +127,7 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
 
   doc.transact((tr) => {
     try {
-      Y.applyUpdate(doc, update, origin);
+      for (const update of batch) Y.applyUpdate(doc, update, origin);
     } catch (e) {
       result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
       result.malformed = true;
@@ -135,7 +141,10 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
 
     const flags = { collected: false };
     const inserted = insertedItems(tr, flags);
-    if (flags.collected) doc.once('update', captureNet);
+    // Several messages, or content that arrived already collected: store and send what Yjs encodes
+    // for the whole transaction rather than the sender's bytes.
+    const capture = flags.collected || batch.length > 1;
+    if (capture) doc.once('update', captureNet);
     const deleted = deletedItems(tr);
     // Structs that integrate as already-collected (GC) still advance the state: they must be saved
     // and passed on, or later edits from that client would wait for them for ever.
@@ -185,7 +194,7 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
     fieldRows(view, byField, refused, result);
 
     if (refused.size === 0) return;
-    if (!flags.collected) doc.once('update', captureNet);
+    if (!capture) doc.once('update', captureNet);
     const refusedInserts: Y.Item[] = [];
     const refusedDeletes: Y.Item[] = [];
     for (const [c] of refused) (c.op === 'insert' ? refusedInserts : refusedDeletes).push(c.item);
@@ -208,7 +217,7 @@ export function applyGuarded(doc: Y.Doc, update: Uint8Array, origin: object, ctx
   if (!result.changed) return result;
   if (netUpdate === null) {
     // Nothing refused: the sender's bytes are exactly what was applied.
-    result.updates.push(update);
+    result.updates.push(...batch);
     return result;
   }
   result.updates.push(netUpdate);

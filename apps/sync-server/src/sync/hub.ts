@@ -109,13 +109,9 @@ export class Hub {
       const d = decoding.createDecoder(bytes);
       const type = decoding.readVarUint(d);
       switch (type) {
-        case MSG_SYNC: {
-          const t0 = performance.now();
-          const queued = this.ctx.queue.pending;
+        case MSG_SYNC:
           room.onSync(conn, d);
-          this.timeSync(t0, queued);
           break;
-        }
         case MSG_AWARENESS:
           room.onAwareness(conn, decoding.readVarUint8Array(d));
           break;
@@ -138,20 +134,6 @@ export class Hub {
       this.ctx.log.warn({ user: conn.actor.username, doc: room.name, reason }, 'malformed message');
       conn.close(CLOSE.malformed, `Malformed message: ${reason}`);
     }
-  }
-
-  /** Metrics hook, cheap when nobody listens: gate time now, receipt-to-disk once the batch commits. */
-  private timeSync(t0: number, queuedBefore: number): void {
-    const events = this.ctx.events;
-    if (events.listenerCount('sync-timing') === 0) return;
-    const gateMs = performance.now() - t0;
-    if (this.ctx.queue.pending === queuedBefore) {
-      events.emit('sync-timing', { gateMs, commitMs: null });
-      return;
-    }
-    this.ctx.queue.afterCommit((err) => {
-      if (!err) events.emit('sync-timing', { gateMs, commitMs: performance.now() - t0 });
-    });
   }
 
   private onClose(room: Room, conn: Conn): void {

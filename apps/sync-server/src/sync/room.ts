@@ -36,6 +36,10 @@ interface Outgoing {
 }
 
 export class Room {
+  private inbox: Uint8Array[] = [];
+  private inboxFrom: Conn | null = null;
+  private inboxSince = 0;
+  private inboxScheduled = false;
   private outbox: Outgoing[] = [];
   private outboxScheduled = false;
   readonly doc: Y.Doc;
@@ -69,6 +73,7 @@ export class Room {
   }
 
   join(conn: Conn): void {
+    this.drainInbox();
     this.conns.add(conn);
     conn.send(syncMessage(SYNC_STEP1, Y.encodeStateVector(this.doc)));
     const states = [...this.awareness.getStates().keys()];
@@ -78,6 +83,7 @@ export class Room {
   }
 
   leave(conn: Conn): void {
+    this.drainInbox();
     this.conns.delete(conn);
     if (conn.awarenessIds.size) awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], conn);
     if (this.locks.releaseConnection(conn.id)) this.broadcastLocks();
@@ -88,6 +94,7 @@ export class Room {
     const step = decoding.readVarUint(d);
     const payload = decoding.readVarUint8Array(d);
     if (step === SYNC_STEP1) {
+      this.drainInbox();
       const sv = payload;
       // Answer only once everything already applied is on disk, so no one sees unsaved state.
       this.ctx.queue.afterCommit(() => conn.send(syncMessage(SYNC_STEP2, Y.encodeStateAsUpdate(this.doc, sv))));
@@ -97,10 +104,46 @@ export class Room {
     this.receiveUpdate(conn, payload);
   }
 
-  receiveUpdate(conn: Conn, update: Uint8Array): GateResult {
+  /**
+   * Update messages are collected per connection while one network read is being handled, then
+   * checked, stored and sent on as one transaction: a tablet catching up, or anyone typing fast,
+   * sends many small updates that arrive together. Anything else that touches the room first drains
+   * what is waiting, so every message is still handled in the order it arrived.
+   */
+  receiveUpdate(conn: Conn, update: Uint8Array): void {
+    if (this.inboxFrom !== conn) this.drainInbox();
+    if (this.inbox.length === 0) this.inboxSince = performance.now();
+    this.inboxFrom = conn;
+    this.inbox.push(update);
+    if (!this.inboxScheduled) {
+      this.inboxScheduled = true;
+      queueMicrotask(() => {
+        try {
+          this.drainInbox();
+        } catch (e) {
+          // Same answer as a message that failed while being handled: that connection is closed.
+          const reason = e instanceof Error ? e.message : String(e);
+          this.ctx.log.warn({ user: conn.actor.username, doc: this.name, reason }, 'malformed message');
+          conn.close(CLOSE.malformed, `Malformed message: ${reason}`);
+        }
+      });
+    }
+  }
+
+  /** Checks and applies the waiting updates of one connection. */
+  drainInbox(): void {
+    this.inboxScheduled = false;
+    const conn = this.inboxFrom;
+    const batch = this.inbox;
+    if (conn === null || batch.length === 0) return;
+    this.inbox = [];
+    this.inboxFrom = null;
+    const t0 = performance.now();
+    const since = this.inboxSince;
+    const queued = this.ctx.queue.pending;
     const actor = conn.actor;
     const claimed: number[] = [];
-    const result = applyGuarded(this.doc, update, conn, {
+    const result = applyGuarded(this.doc, batch, conn, {
       role: actor.role,
       enforce: this.ctx.config.gate,
       lockedBy: (field, unit) => this.locks.heldByOther(field, unit, actor.userId),
@@ -116,11 +159,25 @@ export class Room {
     });
     this.afterGate(conn, actor, result, claimed);
     if (conn.ext) {
-      // Every update is answered with a `saved` once what it changed (if anything) is on disk.
-      conn.unacked++;
+      // Every update message is answered (in a `saved` count) once what it changed is on disk.
+      conn.unacked += batch.length;
       this.scheduleOutbox();
     }
-    return result;
+    this.timeBatch(t0, since, queued);
+  }
+
+  /** Metrics hook, cheap when nobody listens: check time now, receipt-to-disk once the batch commits. */
+  private timeBatch(t0: number, since: number, queuedBefore: number): void {
+    const events = this.ctx.events;
+    if (events.listenerCount('sync-timing') === 0) return;
+    const gateMs = performance.now() - t0;
+    if (this.ctx.queue.pending === queuedBefore) {
+      events.emit('sync-timing', { gateMs, commitMs: null });
+      return;
+    }
+    this.ctx.queue.afterCommit((err) => {
+      if (!err) events.emit('sync-timing', { gateMs, commitMs: performance.now() - since });
+    });
   }
 
   private afterGate(conn: Conn | null, actor: Actor, result: GateResult, claimed: number[]): void {
@@ -237,6 +294,7 @@ export class Room {
 
   /** Applies a server-side change (conflict bookkeeping, resolutions), persisted and fanned out like any other. */
   writeAsServer(fn: () => void, actor: Actor = SYSTEM_ACTOR, audit: AuditEntry[] = []): void {
+    this.drainInbox();
     let update: Uint8Array | null = null;
     const grab = (u: Uint8Array): void => {
       update = u;
@@ -264,12 +322,14 @@ export class Room {
   }
 
   compact(): void {
+    this.drainInbox();
     this.ctx.docs.compact(this.name, this.doc);
     this.updatesSinceSnapshot = 0;
   }
 
   /** Presence: only for the sender's own client ids, stamped with the sender's identity. */
   onAwareness(conn: Conn, update: Uint8Array): void {
+    this.drainInbox();
     const entries = decodeAwarenessUpdate(update);
     const kept = [];
     const denied: number[] = [];
@@ -293,12 +353,14 @@ export class Room {
   }
 
   onQueryAwareness(conn: Conn): void {
+    this.drainInbox();
     const ids = [...this.awareness.getStates().keys()];
     conn.send(awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)));
   }
 
   /** Extension messages: field locks. */
   onExt(conn: Conn, body: Record<string, unknown>): void {
+    this.drainInbox();
     const type = body.type;
     const path = typeof body.path === 'string' ? body.path.slice(0, 300) : '';
     if (type === 'lock') {
@@ -324,6 +386,7 @@ export class Room {
   }
 
   destroy(): void {
+    this.drainInbox();
     this.awareness.destroy();
     this.doc.destroy();
   }
