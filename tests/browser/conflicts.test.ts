@@ -57,7 +57,7 @@ describe('conflicts in the record', () => {
     const choices = noticeOf(nurse.page).locator('li');
     await choices.first().waitFor();
     const texts = (await choices.allTextContents()).map((t) => t.replace(/ at .*$/, ''));
-    expect(texts).toEqual(['Urgent by nurse', 'Emergency by nurse2']);
+    expect(texts).toEqual(['Urgent by Sarah Achieng', 'Emergency by Mary Wambui']);
     expect(await noticeOf(nurse.page).getByRole('button', { name: 'Keep this' }).count()).toBe(2);
 
     // The receptionist sees the same conflict, and is told she cannot choose.

@@ -39,8 +39,7 @@ export async function api<T = unknown>(base: string, token: string | null, metho
 export const wsUrl = (base: string): string => `${base.replace(/^http/, 'ws')}/sync`;
 
 /** A stock y-websocket client, unmodified. */
-export function stockClient(base: string, docName: string, token: string, params: Record<string, string> = {}): { doc: Y.Doc; provider: WebsocketProvider } {
-  const doc = new Y.Doc();
+export function stockClient(base: string, docName: string, token: string, params: Record<string, string> = {}, doc = new Y.Doc()): { doc: Y.Doc; provider: WebsocketProvider } {
   const provider = new WebsocketProvider(wsUrl(base), docName, doc, {
     params: { token, ...params }, WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket, disableBc: true,
   });

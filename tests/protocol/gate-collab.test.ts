@@ -87,7 +87,7 @@ describe('conflicts', () => {
     await until(() => conflictsOf(a.doc).size === 1, 5000, 'conflict recorded');
     const [conflict] = [...conflictsOf(a.doc).values()] as Conflict[];
     expect(conflict!.path).toBe(`visits/${visitId}/triage/category`);
-    expect(conflict!.values.map((v) => [v.value, v.username])).toEqual([['URGENT', 'nurse'], ['EMERGENCY', 'nurse2']]);
+    expect(conflict!.values.map((v) => [v.value, v.username, v.name])).toEqual([['URGENT', 'nurse', 'Sarah Achieng'], ['EMERGENCY', 'nurse2', 'Mary Wambui']]);
     expect(conflict!.resolved).toBeUndefined();
     expect(auditRows('outcome = ? AND path = ?', 'conflict', conflict!.path)).toHaveLength(1);
 
@@ -102,6 +102,42 @@ describe('conflicts', () => {
     expect(sectionOf(a.doc, visitId, 'triage')!.get('category')).toBe('EMERGENCY');
     const again = await api(srv.url, await login(srv.url, 'nurse'), 'POST', `/api/patients/${patientId}/conflicts/${conflict!.id}/resolve`, { value: 'URGENT' });
     expect(again.status).toBe(409);
+    a.provider.destroy();
+    b.provider.destroy();
+  });
+});
+
+describe('server-side writes reach the workflow', () => {
+  it('picking an emergency in a triage conflict tells the clinicians at once', async () => {
+    const { id, visitId: vid } = await registerTestPatient(srv.url, { firstName: 'Pick', lastName: 'Emergency', sex: 'male', dateOfBirth: '1960-02-02' });
+    const name = docNameFor(id);
+    // Yjs keeps the value of the higher client id: make the online, non-urgent value the one shown.
+    const withId = (id: number): Y.Doc => {
+      const d = new Y.Doc();
+      d.clientID = id;
+      return d;
+    };
+    const a = stockClient(srv.url, name, await login(srv.url, 'nurse'), {}, withId(0x7ffffff0));
+    const b = stockClient(srv.url, name, await login(srv.url, 'nurse2'), {}, withId(7));
+    await Promise.all([synced(a.provider), synced(b.provider)]);
+    b.provider.disconnect();
+    sectionOf(a.doc, vid, 'triage')!.set('category', 'NON_URGENT');
+    await until(() => sectionOf(srv.hub.rooms.get(name)!.doc, vid, 'triage')!.get('category') === 'NON_URGENT', 5000, 'online value lands');
+    sectionOf(b.doc, vid, 'triage')!.set('category', 'EMERGENCY');
+    b.provider.connect();
+    await until(() => conflictsOf(a.doc).size === 1, 5000, 'conflict recorded');
+    expect(sectionOf(a.doc, vid, 'triage')!.get('category')).toBe('NON_URGENT');
+    const clinician = await login(srv.url, 'clinician');
+    const urgent = async (): Promise<number> => (await api<{ items: { kind: string; patientId: string }[] }>(srv.url, clinician, 'GET', '/api/notifications'))
+      .body.items.filter((n) => n.kind === 'URGENT_TRIAGE' && n.patientId === id).length;
+    expect(await urgent()).toBe(0);
+    const [conflict] = [...conflictsOf(a.doc).values()] as Conflict[];
+    const ok = await api(srv.url, await login(srv.url, 'nurse2'), 'POST', `/api/patients/${id}/conflicts/${conflict!.id}/resolve`, { value: 'EMERGENCY' });
+    expect(ok.status).toBe(200);
+    // Well inside the workflow's 5 s safety-net pass: the pick itself was followed.
+    const start = Date.now();
+    while ((await urgent()) === 0 && Date.now() - start < 2000) await new Promise((r) => setTimeout(r, 50));
+    expect(await urgent()).toBe(1);
     a.provider.destroy();
     b.provider.destroy();
   });

@@ -40,6 +40,8 @@ export interface ConflictValue {
   value: unknown;
   userId: string | null;
   username: string | null;
+  /** The person's display name when the conflict was found. */
+  name?: string | null;
   at: string;
 }
 

@@ -18,7 +18,9 @@ export class Hub {
   private readonly lockTimer: NodeJS.Timeout;
 
   constructor(private readonly ctx: ServerContext) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.maxFrameBytes });
+    // Frames up to twice the limit are read and refused with a reason; past that, ws stops reading
+    // at the frame header and closes with 1009 and no reason.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.config.maxFrameBytes * 2 });
     ctx.sessions.onRevoke((tokenHash) => this.closeSessions((c) => c.tokenHash === tokenHash, CLOSE.unauthorized, 'Signed out'));
     this.lockTimer = setInterval(() => {
       for (const r of this.rooms.values()) if (r.locks.expire()) r.broadcastLocks();
@@ -95,6 +97,11 @@ export class Hub {
     const m = this.ctx.metrics;
     m.messagesIn++;
     m.bytesIn += data.length;
+    if (data.length > this.ctx.config.maxFrameBytes) {
+      this.ctx.log.warn({ user: conn.actor.username, bytes: data.length }, 'message over the size limit');
+      conn.close(CLOSE.tooLarge, `Message too large: ${data.length} bytes; the limit is ${this.ctx.config.maxFrameBytes}`);
+      return;
+    }
     if (!conn.takeToken()) {
       this.ctx.log.warn({ user: conn.actor.username }, 'rate limit exceeded');
       conn.close(CLOSE.rateLimited, 'Too many messages; slow down');

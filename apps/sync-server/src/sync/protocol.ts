@@ -21,6 +21,7 @@ export const CLOSE = {
   forbidden: 4403,
   rateLimited: 4429,
   serverShutdown: 1001,
+  tooLarge: 1009,
 } as const;
 
 export function syncMessage(step: number, payload: Uint8Array): Uint8Array {

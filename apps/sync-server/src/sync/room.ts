@@ -283,8 +283,8 @@ export class Room {
         const conflict: Conflict = {
           id: newId(), path: c.path, detectedAt: now,
           values: [
-            { value: c.theirs.value, userId: theirUserId, username: theirUser?.username ?? null, at: now },
-            { value: c.ours.value, userId: actor.userId, username: actor.username, at: now },
+            { value: c.theirs.value, userId: theirUserId, username: theirUser?.username ?? null, name: theirUser?.name ?? null, at: now },
+            { value: c.ours.value, userId: actor.userId, username: actor.username, name: actor.name, at: now },
           ],
         };
         map.set(conflict.id, conflict);
@@ -318,7 +318,9 @@ export class Room {
       oldValue: f.oldValue, newValue: f.newValue,
     }))]);
     if (this.patientId) this.ctx.patients.refresh(this.patientId, this.doc);
-    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: [], refusals: null, malformed: null });
+    // Workflow and projections follow server-side writes (registration, conflict picks, hand-offs)
+    // the same way they follow anyone's edits.
+    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: rows, refusals: null, malformed: null });
   }
 
   compact(): void {

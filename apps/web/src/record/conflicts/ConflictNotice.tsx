@@ -41,7 +41,7 @@ export function ConflictNotice({ conflict, canResolve }: { conflict: Conflict; c
         {conflict.values.map((v, i) => (
           <li key={i}>
             <span className="conflict-value">{formatValue(v.value)}</span>
-            <span className="muted"> by {v.username ?? 'someone'} at {formatTime(v.at)}</span>
+            <span className="muted"> by {v.name ?? v.username ?? 'someone'} at {formatTime(v.at)}</span>
             {canResolve && (
               <button type="button" className="small" disabled={busy} onClick={() => void pick(v.value)}>
                 Keep this
