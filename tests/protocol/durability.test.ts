@@ -1,6 +1,7 @@
 // Nothing acknowledged is lost: not to SIGKILL, not to compaction, not to unloading and reloading.
 
-import { afterAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import { api, login, stockClient, synced, tempDir, testServer, until } from '../helpers/server.js';
@@ -75,5 +76,75 @@ describe('durability', () => {
     expect(recordJson(loaded)).toEqual(expected);
     expect(Y.encodeStateVector(loaded)).toEqual(expectedSv);
     await srv.close();
+  });
+});
+
+describe('what waits for the disk', () => {
+  it('sends committed edits to the room at once, but says saved only after an fsync that covers them', async () => {
+    // The WAL fsyncs are held until the test lets each one finish.
+    const held: (() => void)[] = [];
+    const realSync = fs.fdatasync;
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      held.push(() => realSync(fd, cb));
+    }) as typeof fs.fdatasync);
+    const release = async (): Promise<void> => {
+      await until(() => held.length > 0, 5000, 'an fsync started');
+      held.shift()!();
+    };
+    // While connecting and fetching, every fsync goes through.
+    const pass = setInterval(() => {
+      while (held.length) held.shift()!();
+    }, 5);
+    const srv = await testServer();
+    try {
+      const token = await login(srv.url, 'nurse');
+      const { id, visitId } = (await api<{ id: string; visitId: string }[]>(srv.url, token, 'GET', '/api/patients')).body[0]!;
+      const a = new RawClient(srv.url, docNameFor(id), token);
+      const b = new RawClient(srv.url, docNameFor(id), await login(srv.url, 'clinician'));
+      await Promise.all([a.opened, b.opened]);
+      const local = await a.fetchDoc();
+      clearInterval(pass);
+      while (held.length) held.shift()!();
+      const send = (value: number): void => {
+        const sv = Y.encodeStateVector(local);
+        sectionOf(local, visitId, 'vitals')!.set('heartRate', value);
+        a.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+      };
+      const seenByB = (): number => b.received.filter((r) => r.type === 0 && r.step === 2).length;
+      const saved = (): number[] => a.exts('saved').map((e) => Number(e.count));
+
+      // A session's first edit waits for the disk even for the room: its ownership must be durable.
+      send(101);
+      await until(() => held.length > 0, 5000, 'first edit committed');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seenByB()).toBe(0);
+      expect(saved()).toEqual([]);
+      await release();
+      await until(() => seenByB() === 1 && saved().length === 1, 5000, 'first edit out and saved');
+
+      // Later edits reach the room once committed, before their fsync finishes.
+      send(102);
+      await until(() => seenByB() === 2, 5000, 'second edit reaches the room while its fsync is held');
+      expect(saved()).toEqual([1]);
+      // A third edit arrives while the second one's fsync is still running: that fsync started before
+      // the third edit was committed, so it must not acknowledge it.
+      send(103);
+      await until(() => seenByB() === 3, 5000, 'third edit reaches the room');
+      await release();
+      await until(() => saved().length === 2, 5000, 'second edit saved');
+      expect(saved()).toEqual([1, 1]);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(saved()).toEqual([1, 1]);
+      await release();
+      await until(() => saved().length === 3, 5000, 'third edit saved after its own fsync');
+      expect(saved()).toEqual([1, 1, 1]);
+      a.close();
+      b.close();
+    } finally {
+      clearInterval(pass);
+      spy.mockRestore();
+      while (held.length) held.shift()!();
+      await srv.close();
+    }
   });
 });

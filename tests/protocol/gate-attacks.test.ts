@@ -151,7 +151,7 @@ describe('smuggling', () => {
     nurse.provider.destroy();
   });
 
-  it('refuses changes sent under a Yjs client id that belongs to another person', async () => {
+  it('drops changes sent under a Yjs client id that belongs to another person, and keeps the sender\'s own', async () => {
     const w = quiet();
     const nurse = await connect('nurse');
     sectionOf(nurse.doc, visitId, 'vitals')!.set('weight', 70);
@@ -161,10 +161,14 @@ describe('smuggling', () => {
     forged.clientID = nurse.doc.clientID;
     const sv = Y.encodeStateVector(forged);
     sectionOf(forged, visitId, 'diagnoses')!.set('forged', { code: 'B54' });
+    // The same message carries the clinician's own edit under a session of her own: that part is kept.
+    forged.clientID = 0x5eed;
+    sectionOf(forged, visitId, 'diagnoses')!.set('own', { code: 'J18.9' });
     const raw = new RawClient(srv.url, doc(), await login(srv.url, 'clinician'));
     await raw.opened;
     raw.sendUpdate(Y.encodeStateAsUpdate(forged, sv));
     expect((await raw.waitFor((r) => r.type === 2)).reason).toMatch(/another person's session/);
+    await until(() => sectionOf(serverDoc(), visitId, 'diagnoses')!.has('own'), 5000, 'own edit kept');
     // The nurse's real next edit, at the clock the forger tried to take, still lands.
     sectionOf(nurse.doc, visitId, 'vitals')!.set('weight', 71);
     await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('weight') === 71, 5000, 'nurse edit not shadowed');

@@ -109,6 +109,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     return result;
   }
   let newClients = 0;
+  const foreign = new Map<number, number>();
   for (const [client, end] of ends) {
     if (end <= Y.getState(doc.store, client)) continue;
     // Many fresh client ids inserting at one spot make Yjs order them pairwise (quadratic time).
@@ -119,15 +120,31 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     }
     const bad = ctx.checkAuthor(client);
     if (bad) {
-      result.wholeRefusal = bad;
-      return result;
+      if (foreign.size === 0) result.refusals.push({ path: '(update)', reason: bad, tried: null });
+      foreign.set(client, Number.MAX_SAFE_INTEGER);
+      continue;
     }
     result.authors.add(client);
+  }
+  let updates = batch;
+  if (foreign.size) {
+    // Structs under another person's client id that the server does not have are dropped from the
+    // message and the rest is judged as usual: a forger gets nothing in, and someone whose device
+    // still holds a colleague's edits the server lost (a power cut) keeps their own work. The
+    // colleague's own device sends those edits again.
+    try {
+      const beyond = Y.encodeStateVector(foreign);
+      updates = batch.map((u) => Y.diffUpdate(u, beyond));
+    } catch (e) {
+      result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
+      result.malformed = true;
+      return result;
+    }
   }
 
   doc.transact((tr) => {
     try {
-      for (const update of batch) Y.applyUpdate(doc, update, origin);
+      for (const update of updates) Y.applyUpdate(doc, update, origin);
     } catch (e) {
       result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
       result.malformed = true;
@@ -143,7 +160,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     const inserted = insertedItems(tr, flags);
     // Several messages, or content that arrived already collected: store and send what Yjs encodes
     // for the whole transaction rather than the sender's bytes.
-    const capture = flags.collected || batch.length > 1;
+    const capture = flags.collected || updates.length > 1;
     if (capture) doc.once('update', captureNet);
     const deleted = deletedItems(tr);
     // Structs that integrate as already-collected (GC) still advance the state: they must be saved
@@ -217,7 +234,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   if (!result.changed) return result;
   if (netUpdate === null) {
     // Nothing refused: the sender's bytes are exactly what was applied.
-    result.updates.push(...batch);
+    result.updates.push(...updates);
     return result;
   }
   result.updates.push(netUpdate);

@@ -1,5 +1,7 @@
-// Group commit: writes queued during one turn of the event loop share one SQLite transaction;
-// callbacks that acknowledge or fan out run only once that transaction is on disk.
+// Group commit: writes queued during one turn of the event loop share one SQLite transaction.
+// Two kinds of callbacks: afterWrite once the transaction is committed (in the WAL: safe from a
+// crash of this process; rooms fan out then), afterCommit once it is also fsynced (safe from a power
+// cut; "saved" acknowledgements wait for this).
 //
 // Durability without stalling the event loop: SQLite commits without syncing (WAL, synchronous=NORMAL)
 // and the queue then fsyncs the WAL file itself on libuv's thread pool. Callbacks wait for an fsync
@@ -14,7 +16,11 @@ type AfterCommit = (err: Error | null) => void;
 
 export class CommitQueue {
   private writes: (() => void)[] = [];
+  /** Waiting for the open batch to commit. */
+  private committed: AfterCommit[] = [];
+  /** Waiting for the open batch to commit and reach the disk. */
   private after: AfterCommit[] = [];
+  private seq = 0;
   private scheduled = false;
   /** Committed, waiting for an fsync that starts after their commit. */
   private unsynced: AfterCommit[] = [];
@@ -38,6 +44,25 @@ export class CommitQueue {
   write(fn: () => void): void {
     this.writes.push(fn);
     this.schedule();
+  }
+
+  /**
+   * The batch that must commit before everything queued so far is committed: the open one while
+   * writes wait, else the last one (already committed).
+   */
+  get batch(): number {
+    return this.writes.length > 0 || this.scheduled ? this.seq : this.seq - 1;
+  }
+
+  /**
+   * Runs `fn` once everything queued so far is committed: readable by any query and safe from a
+   * crash of this process, not yet from a power cut (at once if nothing is queued).
+   */
+  afterWrite(fn: AfterCommit): void {
+    if (this.writes.length > 0 || this.scheduled) {
+      this.committed.push(fn);
+      this.schedule();
+    } else fn(null);
   }
 
   /** Runs `fn` once everything queued or committed so far is on disk (at once if nothing is pending). */
@@ -65,9 +90,12 @@ export class CommitQueue {
   flush(): void {
     this.scheduled = false;
     const writes = this.writes;
+    const committed = this.committed;
     const after = this.after;
     this.writes = [];
+    this.committed = [];
     this.after = [];
+    this.seq++;
     if (writes.length > 0) {
       try {
         this.runBatch(writes);
@@ -77,10 +105,12 @@ export class CommitQueue {
         const error = e instanceof Error ? e : new Error(String(e));
         this.stats.failures++;
         this.onError(error);
+        for (const fn of committed) fn(error);
         for (const fn of after) fn(error);
         return;
       }
     }
+    for (const fn of committed) fn(null);
     if (after.length === 0) return;
     this.unsynced.push(...after);
     this.startSync();

@@ -10,8 +10,6 @@ export class Conn {
   readonly since = Date.now();
   /** Yjs client ids whose presence this connection controls. */
   readonly awarenessIds = new Set<number>();
-  /** Update messages processed but not yet acknowledged with `saved` (ext clients only). */
-  unacked = 0;
   private tokens: number;
   private lastRefill = Date.now();
 

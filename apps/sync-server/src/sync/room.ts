@@ -25,6 +25,13 @@ const MAX_PRESENCE_IDS = 8;
 const SUMMARY_FIELDS = /^(demographics|contact|visits\/[^/]+($|\/(registration|workflow|triage)\/))/;
 
 interface Outgoing {
+  /** The commit batch that holds this change (or, for refusals, the one open when it was checked). */
+  batch: number;
+  sent: boolean;
+  /** Hold back until the batch is on disk, not only committed. */
+  diskFirst: boolean;
+  /** Update messages of the sender's this entry answers in a `saved` acknowledgement. */
+  acks: number;
   updates: Uint8Array[];
   sender: Conn | null;
   /** Send the updates back to the sender too (it must see its refused parts undone). */
@@ -41,7 +48,7 @@ export class Room {
   private inboxSince = 0;
   private inboxScheduled = false;
   private outbox: Outgoing[] = [];
-  private outboxScheduled = false;
+  private scheduledBatch = -1;
   readonly doc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
   readonly conns = new Set<Conn>();
@@ -157,12 +164,8 @@ export class Room {
         return owner === actor.userId ? null : 'These changes were made under another person\'s session and cannot be sent as yours';
       },
     });
-    this.afterGate(conn, actor, result, claimed);
-    if (conn.ext) {
-      // Every update message is answered (in a `saved` count) once what it changed is on disk.
-      conn.unacked += batch.length;
-      this.scheduleOutbox();
-    }
+    // Every update message is answered (in a `saved` count) once what it changed is on disk.
+    this.afterGate(conn, actor, result, claimed, conn.ext ? batch.length : 0);
     this.timeBatch(t0, since, queued);
   }
 
@@ -180,21 +183,25 @@ export class Room {
     });
   }
 
-  private afterGate(conn: Conn | null, actor: Actor, result: GateResult, claimed: number[]): void {
+  private afterGate(conn: Conn, actor: Actor, result: GateResult, claimed: number[], acks: number): void {
     const ctx = this.ctx;
     const refused = result.refusals.length > 0 || result.wholeRefusal !== null;
     if (refused) ctx.metrics.updatesRefused++;
+    const refusals = refused ? (result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]) : null;
+    const malformed = result.malformed ? result.wholeRefusal ?? '' : null;
     if (!result.changed) {
       for (const id of claimed) this.owners.delete(id);
-      if (result.wholeRefusal && conn) this.tellRefused(conn, [{ path: '(update)', reason: result.wholeRefusal, tried: null }]);
-      if (result.malformed && conn) conn.close(CLOSE.malformed, `Malformed update: ${result.wholeRefusal ?? ''}`);
+      this.enqueueOut({ updates: [], sender: conn, echo: false, actor, fields: [], refusals, malformed, acks, diskFirst: false });
       return;
     }
     // Persist, then audit in the same batch.
     for (const u of result.updates) ctx.docs.append(this.name, u);
+    let newAuthor = false;
     for (const id of claimed) {
-      if (result.authors.has(id)) ctx.docs.recordOwner(this.name, id, actor.userId);
-      else this.owners.delete(id);
+      if (result.authors.has(id)) {
+        ctx.docs.recordOwner(this.name, id, actor.userId);
+        newAuthor = true;
+      } else this.owners.delete(id);
     }
     this.updatesSinceSnapshot += result.updates.length;
     ctx.metrics.updatesAccepted++;
@@ -203,67 +210,80 @@ export class Room {
       oldValue: f.oldValue, newValue: f.newValue, detail: f.reason ?? null,
     }));
     ctx.audit.record(actor, entries);
-    if (conn) this.locks.touch(actor.userId, result.fields.map((f) => f.path));
+    this.locks.touch(actor.userId, result.fields.map((f) => f.path));
     if (result.conflicts.length) this.recordConflicts(actor, result);
     if (this.patientId && result.fields.some((f) => SUMMARY_FIELDS.test(f.path))) ctx.patients.refresh(this.patientId, this.doc);
     if (this.updatesSinceSnapshot >= ctx.config.snapshotEvery) this.compact();
-
-    this.enqueueOut({
-      updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields,
-      refusals: refused ? (result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]) : null,
-      malformed: result.malformed ? result.wholeRefusal ?? '' : null,
-    });
+    // A new editing session's first changes wait for the disk before anyone else sees them: its
+    // ownership must survive a power cut, or someone relaying them could claim the session.
+    this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor });
   }
 
   /**
-   * Everything this room sends about committed changes goes through one outbox, flushed once per
-   * commit batch: updates keep their order, each connection's messages leave in one socket write,
-   * and each sender gets one `saved` whose `count` says how many of its update messages it covers
-   * (accepted, partly refused or refused whole).
+   * Everything this room sends about changes goes through one outbox, in order, tied to the commit
+   * batch that holds the change. Updates go to the room as soon as their batch is committed (in
+   * SQLite's log: a crash of the server process cannot lose them), and each connection's messages
+   * leave in one socket write. The sender's `saved` (whose `count` says how many of its update
+   * messages it covers, accepted, partly refused or refused whole) and the record-changed event wait
+   * until the batch is also fsynced, so "saved" survives a power cut.
    */
-  private enqueueOut(entry: Outgoing): void {
+  private enqueueOut(fields: Omit<Outgoing, 'batch' | 'sent'>): void {
+    const entry: Outgoing = { ...fields, batch: this.ctx.queue.batch, sent: false };
     this.outbox.push(entry);
-    this.scheduleOutbox();
+    const b = entry.batch;
+    if (this.scheduledBatch === b) return;
+    this.scheduledBatch = b;
+    this.ctx.queue.afterWrite((err) => {
+      if (!err) this.send(b, false);
+    });
+    this.ctx.queue.afterCommit((err) => this.settle(b, err));
   }
 
-  private scheduleOutbox(): void {
-    if (this.outboxScheduled) return;
-    this.outboxScheduled = true;
-    this.ctx.queue.afterCommit((err) => this.flushOutbox(err));
-  }
-
-  private flushOutbox(err: Error | null): void {
-    const entries = this.outbox;
-    this.outbox = [];
-    this.outboxScheduled = false;
-    if (err) {
-      // Not on disk: tell no one it is saved; the senders' clients send it again on reconnect.
-      for (const e of entries) e.sender?.close(1011, 'The server could not save your change; reconnecting');
-      return;
+  /** Sends, in order, what is committed up to batch `upTo`; `durable` once it is also on disk. */
+  private send(upTo: number, durable: boolean): void {
+    const ready: Outgoing[] = [];
+    for (const e of this.outbox) {
+      if (e.batch > upTo || (e.diskFirst && !durable && !e.sent)) break;
+      if (!e.sent) ready.push(e);
     }
-    const msgs = entries.map((e) => e.updates.map((u) => syncMessage(SYNC_UPDATE, u)));
+    if (ready.length === 0) return;
+    const msgs = ready.map((e) => e.updates.map((u) => syncMessage(SYNC_UPDATE, u)));
     for (const c of this.conns) {
       c.cork();
-      entries.forEach((e, i) => {
+      ready.forEach((e, i) => {
         if (c === e.sender && !e.echo) return; // the sender has its own change already
         for (const m of msgs[i]!) c.send(m);
       });
       c.uncork();
     }
-    for (const e of entries) {
+    for (const e of ready) {
+      e.sent = true;
       const conn = e.sender;
-      if (conn) {
-        if (e.refusals) this.tellRefused(conn, e.refusals);
-        if (e.malformed !== null) conn.close(CLOSE.malformed, `Malformed update: ${e.malformed}`);
-      }
+      if (!conn) continue;
+      if (e.refusals) this.tellRefused(conn, e.refusals);
+      if (e.malformed !== null) conn.close(CLOSE.malformed, `Malformed update: ${e.malformed}`);
+    }
+  }
+
+  /** Batch `upTo` is on disk (or failed): acknowledge and tell the workflow. */
+  private settle(upTo: number, err: Error | null): void {
+    if (this.scheduledBatch === upTo) this.scheduledBatch = -1;
+    if (!err) this.send(upTo, true);
+    let n = 0;
+    while (n < this.outbox.length && this.outbox[n]!.batch <= upTo) n++;
+    const done = this.outbox.splice(0, n);
+    if (err) {
+      // Not on disk: tell no one it is saved; the senders' clients send it again on reconnect.
+      for (const e of done) e.sender?.close(1011, 'The server could not save your change; reconnecting');
+      return;
+    }
+    const acks = new Map<Conn, number>();
+    for (const e of done) {
       if (e.fields.length) this.ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor: e.actor, fields: e.fields });
+      if (e.sender && e.acks) acks.set(e.sender, (acks.get(e.sender) ?? 0) + e.acks);
     }
     const at = new Date().toISOString();
-    for (const c of this.conns) {
-      if (c.unacked === 0) continue;
-      c.send(extMessage({ type: 'saved', at, count: c.unacked }));
-      c.unacked = 0;
-    }
+    for (const [c, count] of acks) c.send(extMessage({ type: 'saved', at, count }));
   }
 
   private tellRefused(conn: Conn, refusals: { path: string; reason: string; tried: unknown }[]): void {
@@ -320,7 +340,7 @@ export class Room {
     if (this.patientId) this.ctx.patients.refresh(this.patientId, this.doc);
     // Workflow and projections follow server-side writes (registration, conflict picks, hand-offs)
     // the same way they follow anyone's edits.
-    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: rows, refusals: null, malformed: null });
+    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: rows, refusals: null, malformed: null, acks: 0, diskFirst: true });
   }
 
   compact(): void {
