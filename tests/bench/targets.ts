@@ -39,6 +39,8 @@ const pamoja = (gate: boolean): Target => ({
       // The load generator multiplexes a clinic's worth of clients; the per-connection budget is
       // for one human's tablet, so it is raised here (and only here).
       RATE_LIMIT_MSGS_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000',
+      // As `npm start` sets it (README "Memory"): scrypt's 16 MB work areas go back to the system.
+      MALLOC_MMAP_THRESHOLD_: '4194304',
     },
   }),
 });
