@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import { api, login, stockClient, synced, tempDir, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -92,8 +93,9 @@ describe('what waits for the disk', () => {
       held.shift()!();
     };
     // While connecting and fetching, every fsync goes through.
+    let auto = true;
     const pass = setInterval(() => {
-      while (held.length) held.shift()!();
+      while (auto && held.length) held.shift()!();
     }, 5);
     const srv = await testServer();
     try {
@@ -103,7 +105,7 @@ describe('what waits for the disk', () => {
       const b = new RawClient(srv.url, docNameFor(id), await login(srv.url, 'clinician'));
       await Promise.all([a.opened, b.opened]);
       const local = await a.fetchDoc();
-      clearInterval(pass);
+      auto = false;
       while (held.length) held.shift()!();
       const send = (value: number): void => {
         const sv = Y.encodeStateVector(local);
@@ -138,6 +140,27 @@ describe('what waits for the disk', () => {
       await release();
       await until(() => saved().length === 3, 5000, 'third edit saved after its own fsync');
       expect(saved()).toEqual([1, 1, 1]);
+
+      // A session that announces its client id in its presence first (as stock providers do on
+      // connect) is claimed then, so its very first edit goes out at commit.
+      auto = true;
+      const c = new RawClient(srv.url, docNameFor(id), await login(srv.url, 'nurse'));
+      await c.opened;
+      const cDoc = await c.fetchDoc();
+      const presence = new awarenessProtocol.Awareness(cDoc);
+      c.sendAwareness(awarenessProtocol.encodeAwarenessUpdate(presence, [cDoc.clientID]));
+      await until(() => srv.hub.rooms.get(docNameFor(id))!.owners.has(cDoc.clientID), 5000, 'session claimed');
+      await new Promise((r) => setTimeout(r, 50));
+      auto = false;
+      while (held.length) held.shift()!();
+      const sv = Y.encodeStateVector(cDoc);
+      sectionOf(cDoc, visitId, 'vitals')!.set('spo2', 97);
+      c.sendUpdate(Y.encodeStateAsUpdate(cDoc, sv));
+      await until(() => seenByB() === 4, 5000, 'a presence-announced session\'s first edit reaches the room while its fsync is held');
+      expect(held.length).toBe(1);
+      await release();
+      presence.destroy();
+      c.close();
       a.close();
       b.close();
     } finally {

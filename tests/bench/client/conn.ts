@@ -33,6 +33,7 @@ export class BenchConn {
   private initialSynced = false;
   /** When false, local edits stay in the doc (an offline tablet) and go out in the next sync. */
   live = true;
+  private presenceClock = 0;
   onRemote: ((update: Uint8Array) => void) | null = null;
 
   constructor(readonly ep: Endpoint, readonly docName: string) {
@@ -58,6 +59,8 @@ export class BenchConn {
       ws.on('open', () => {
         for (const m of this.wire.hello(this.ep.token)) ws.send(m);
         ws.send(this.wire.sync(STEP1, Y.encodeStateVector(this.doc)));
+        // Like a stock y-websocket provider: its presence (an empty local state) right after step 1.
+        ws.send(this.wire.awareness(this.doc.clientID, ++this.presenceClock, {}));
       });
       ws.on('message', (data: Buffer) => this.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.length)));
       ws.on('close', (code, reason) => {

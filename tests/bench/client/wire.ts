@@ -7,6 +7,7 @@ import * as decoding from 'lib0/decoding';
 export type Dialect = 'y-websocket' | 'hocuspocus';
 
 export const SYNC = 0;
+export const AWARENESS = 1;
 export const STEP1 = 0;
 export const STEP2 = 1;
 export const UPDATE = 2;
@@ -37,6 +38,19 @@ export class Wire {
     encoding.writeVarUint(e, 0);
     encoding.writeVarString(e, token);
     return [encoding.toUint8Array(e)];
+  }
+
+  /** A presence (awareness) update for one client id, as a stock provider sends when it connects. */
+  awareness(clientId: number, clock: number, state: object): Uint8Array {
+    const inner = encoding.createEncoder();
+    encoding.writeVarUint(inner, 1);
+    encoding.writeVarUint(inner, clientId);
+    encoding.writeVarUint(inner, clock);
+    encoding.writeVarString(inner, JSON.stringify(state));
+    const e = this.start();
+    encoding.writeVarUint(e, AWARENESS);
+    encoding.writeVarUint8Array(e, encoding.toUint8Array(inner));
+    return encoding.toUint8Array(e);
   }
 
   sync(step: number, payload: Uint8Array): Uint8Array {

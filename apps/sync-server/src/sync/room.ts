@@ -367,7 +367,15 @@ export class Room {
         denied.push(e.clientId);
         continue;
       }
-      if (e.state !== null) conn.awarenessIds.add(e.clientId);
+      if (e.state !== null) {
+        conn.awarenessIds.add(e.clientId);
+        // A client announces its Yjs client id in its presence before it edits: the session is
+        // claimed (and on disk) before its first change, which can then go out at commit.
+        if (owner === undefined && Y.getState(this.doc.store, e.clientId) === 0) {
+          this.owners.set(e.clientId, conn.actor.userId);
+          this.ctx.docs.recordOwner(this.name, e.clientId, conn.actor.userId);
+        }
+      }
       kept.push({ ...e, state: e.state === null ? null : stampPresence(e.state, conn.actor) });
     }
     if (kept.length) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate(kept), conn);
