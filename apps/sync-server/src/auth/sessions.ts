@@ -1,7 +1,7 @@
 // Login tokens: random, stored only as a hash, with expiry and revocation (logout).
 
 import { createHash, randomBytes } from 'node:crypto';
-import type { DB } from '../storage/db.js';
+import { statement, type DB } from '../storage/db.js';
 import type { User, Users } from './users.js';
 
 export interface Session {
@@ -32,8 +32,7 @@ export class Sessions {
   check(token: string | null | undefined): Session | null {
     if (!token || token.length > 200) return null;
     const tokenHash = hashToken(token);
-    const row = this.db
-      .prepare('SELECT user_id, device, expires_at, revoked_at FROM sessions WHERE token_hash = ?')
+    const row = statement(this.db, 'SELECT user_id, device, expires_at, revoked_at FROM sessions WHERE token_hash = ?')
       .get(tokenHash) as { user_id: string; device: string | null; expires_at: number; revoked_at: number | null } | undefined;
     if (!row || row.revoked_at !== null || row.expires_at <= Date.now()) return null;
     const user = this.users.byId(row.user_id);

@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { isRole, type Role } from '@pamoja/permissions';
-import type { DB } from '../storage/db.js';
+import { statement, type DB } from '../storage/db.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 export interface User {
@@ -48,7 +48,7 @@ export class Users {
   }
 
   byId(id: string): User | null {
-    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const r = statement(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     return r ? toUser(r) : null;
   }
 

@@ -130,6 +130,17 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_user ON notifications(user_id, id);
 `;
 
+const statements = new WeakMap<DB, Map<string, Database.Statement>>();
+
+/** A prepared statement kept for reuse: for plain get/run/all calls on hot paths (no iterate, no modes). */
+export function statement(db: DB, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let st = byText.get(sql);
+  if (!st) byText.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 export const walPathOf = (dataDir: string): string => path.join(dataDir, 'pamoja.sqlite-wal');
 
 export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = 'FULL'): DB {

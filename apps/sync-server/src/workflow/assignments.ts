@@ -4,7 +4,7 @@
 
 import type { Role } from '@pamoja/permissions';
 import type { Priority, VisitStatus } from '@pamoja/schema';
-import type { DB } from '../storage/db.js';
+import { statement, type DB } from '../storage/db.js';
 import { priorityRankSql } from './priority.js';
 
 export type AssignmentStatus = 'ACTIVE' | 'COMPLETED' | 'TRANSFERRED';
@@ -74,7 +74,7 @@ export class Assignments {
   constructor(private readonly db: DB) {}
 
   active(visitId: string): Assignment | null {
-    const r = this.db.prepare(`${SELECT} WHERE a.visit_id = ? AND a.status = 'ACTIVE'`).get(visitId) as Row | undefined;
+    const r = statement(this.db, `${SELECT} WHERE a.visit_id = ? AND a.status = 'ACTIVE'`).get(visitId) as Row | undefined;
     return r ? toAssignment(r) : null;
   }
 
