@@ -54,6 +54,14 @@ describe('workflow rules', () => {
     // Completed visits cannot be moved again, and nobody can skip a step.
     expect((await transition(srv.url, tok.cashier!, pid, vid, 'COMPLETED')).status).toBe(409);
     expect(lab.notifications().filter((x) => x.patientId === pid)).toEqual([]);
+    // Opening the visit and each move over HTTP: one audit row each for the status, with how it was made.
+    srv.ctx.queue.flush();
+    const rows = srv.ctx.db.prepare(`SELECT old_value, new_value, detail FROM audit WHERE patient_id = ? AND action = 'UPDATE' AND path = ? ORDER BY id`)
+      .all(pid, `visits/${vid}/workflow/status`) as { old_value: string; new_value: string; detail: string | null }[];
+    expect(rows.map((r) => [r.old_value, r.new_value, r.detail])).toEqual([
+      [null, 'TRIAGE', null], ['TRIAGE', 'CONSULTATION', 'transition over HTTP'], ['CONSULTATION', 'PHARMACY', 'transition over HTTP'],
+      ['PHARMACY', 'PAYMENT', 'transition over HTTP'], ['PAYMENT', 'COMPLETED', 'transition over HTTP'],
+    ]);
     lab.close();
   });
 
