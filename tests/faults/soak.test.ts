@@ -9,6 +9,8 @@ describe('soak (smoke)', () => {
     expect(r.edits).toBeGreaterThan(200);
     expect(r.roomsAtPeak).toBeGreaterThan(0);
     expect(r.samples.every((s) => s.rssMB > 0)).toBe(true);
+    // The server's own event-loop delay is read in every window.
+    expect(r.samples.every((s) => Number.isFinite(s.lagP99Ms) && s.lagMaxMs >= s.lagP99Ms && s.lagP99Ms >= 0)).toBe(true);
     expect(r.roomsAfter).toBe(0);
   }, 60_000);
 });

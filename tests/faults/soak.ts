@@ -1,5 +1,5 @@
 // Soak, long version: node --import tsx tests/faults/soak.ts [--seconds 600] [--clients 200] [--rooms 100]
-// [--rate 200] [--stay 20] [--sample-ms 5000] [--max-growth 1.15] [--seed N]. Prints RSS, /healthz round
+// [--rate 200] [--stay 20] [--sample-ms 5000] [--max-growth 1.15] [--seed N]. Prints RSS, event-loop lag, /healthz round
 // trip (event-loop lag as a client sees it) and open rooms over time; exits 1 if memory grows past
 // --max-growth (last third vs middle third) or records stay loaded once everyone has left.
 

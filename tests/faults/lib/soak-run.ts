@@ -1,6 +1,6 @@
 // The soak engine: clients come and go across many records for minutes at a steady edit rate while
-// the server's RSS (/proc) and responsiveness (/healthz round trip, which waits behind the event loop)
-// are sampled; afterwards every record must be unloaded once its clients are gone.
+// the server's RSS (/proc), its own event-loop lag (from its metrics) and responsiveness (/healthz
+// round trip, which waits behind the event loop) are sampled; afterwards every record must be unloaded once its clients are gone.
 
 import fs from 'node:fs';
 import { FaultClient } from './fault-client.js';
@@ -24,6 +24,9 @@ export interface SoakSample {
   t: number;
   rssMB: number;
   healthMs: number;
+  /** The server's event-loop delay since the previous sample (its monitorEventLoopDelay, via /admin/metrics). */
+  lagP99Ms: number;
+  lagMaxMs: number;
   rooms: number;
   connections: number;
 }
@@ -34,9 +37,15 @@ export interface SoakReport {
   /** Mean RSS of the last third over the mean of the middle third (after warm-up). */
   rssGrowth: number;
   healthP99Ms: number;
+  /** The worst per-sample p99 and max of the server's event-loop delay. */
+  lagP99Ms: number;
+  lagMaxMs: number;
   roomsAfter: number;
   roomsAtPeak: number;
 }
+
+/** collectDefaultMetrics' default eventLoopMonitoringPrecision. */
+const MONITOR_TICK_MS = 10;
 
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -47,6 +56,14 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
   try {
     const nurse = await server.login('nurse');
     const reception = await server.login('reception');
+    const admin = await server.login('admin');
+    const lag = async (): Promise<{ p99: number; max: number }> => {
+      const text = await (await fetch(`${server.base}/admin/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+      // prom-client's monitor ticks every 10 ms and records whole tick intervals: the delay is the excess.
+      const read = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000 - MONITOR_TICK_MS;
+      return { p99: read('pamoja_nodejs_eventloop_lag_p99_seconds'), max: read('pamoja_nodejs_eventloop_lag_max_seconds') };
+    };
+    await lag(); // starts the server's window
     const rooms: { id: string; visitId: string }[] = [];
     for (let i = 0; i < o.rooms; i++) rooms.push(await server.newPatient(reception, i));
     const join = (): { c: FaultClient; visitId: string; since: number } => {
@@ -79,10 +96,15 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
         nextSample += o.sampleMs;
         const t = performance.now();
         const h = (await (await fetch(`${server.base}/healthz`)).json()) as { rooms: number; connections: number };
-        const s = { t: Math.round((Date.now() - t0) / 1000), rssMB: Math.round(rss(server.proc!.pid!) * 10) / 10, healthMs: Math.round((performance.now() - t) * 10) / 10, rooms: h.rooms, connections: h.connections };
+        const healthMs = Math.round((performance.now() - t) * 10) / 10;
+        const l = await lag();
+        const s = {
+          t: Math.round((Date.now() - t0) / 1000), rssMB: Math.round(rss(server.proc!.pid!) * 10) / 10, healthMs,
+          lagP99Ms: Math.round(l.p99 * 10) / 10, lagMaxMs: Math.round(l.max * 10) / 10, rooms: h.rooms, connections: h.connections,
+        };
         roomsAtPeak = Math.max(roomsAtPeak, h.rooms);
         samples.push(s);
-        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms rooms=${s.rooms} connections=${s.connections} edits=${edits}`);
+        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms rooms=${s.rooms} connections=${s.connections} edits=${edits}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -100,6 +122,7 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     return {
       edits, samples, rssGrowth: mean(samples.slice(-third)) / mean(samples.slice(third, 2 * third)),
       healthP99Ms: health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0, roomsAfter, roomsAtPeak,
+      lagP99Ms: Math.max(...samples.map((x) => x.lagP99Ms)), lagMaxMs: Math.max(...samples.map((x) => x.lagMaxMs)),
     };
   } finally {
     await Promise.all(clients.map((x) => x.c.stop()));
