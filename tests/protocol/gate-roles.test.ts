@@ -108,6 +108,7 @@ describe('role checks on every update', () => {
     }
     expect(updates).toHaveLength(40);
     const rowsBefore = srv.ctx.docs.sizeOf(docName).logRows;
+    const acceptedBefore = srv.ctx.metrics.updatesAccepted;
     raw.sendTogether(updates);
     const saved = (): number => raw.exts('saved').reduce((n, e) => n + Number(e.count), 0);
     await until(() => saved() === 40, 5000, 'all 40 messages acknowledged');
@@ -116,7 +117,8 @@ describe('role checks on every update', () => {
     expect(JSON.stringify(serverJson())).not.toContain(m);
     const refused = raw.exts('refused').flatMap((e) => e.refusals as { path: string }[]).map((r) => r.path);
     expect(refused).toEqual(expect.arrayContaining([`visits/${visitId}/diagnoses/${m}`, `visits/${visitId}/payments/${m}`]));
-    // Stored as one checked transaction rather than 40 rows.
+    // Counted per message in the metrics, stored as one checked transaction rather than 40 rows.
+    expect(srv.ctx.metrics.updatesAccepted - acceptedBefore).toBe(40);
     srv.ctx.queue.flush();
     expect(srv.ctx.docs.sizeOf(docName).logRows - rowsBefore).toBeLessThan(5);
     // The sender converges on what the server kept.

@@ -31,8 +31,8 @@ export function createMetrics(ctx: ServerContext, hub: Hub): Registry {
 
   gauge(registry, 'pamoja_connections', 'Open WebSocket connections', () => hub.connections().length);
   gauge(registry, 'pamoja_rooms', 'Patient records open in memory', () => hub.rooms.size);
-  mirroredCounter(registry, 'pamoja_updates_accepted_total', 'Updates that changed a record and were stored', () => m.updatesAccepted);
-  mirroredCounter(registry, 'pamoja_updates_refused_total', 'Updates with at least one refused change', () => m.updatesRefused);
+  mirroredCounter(registry, 'pamoja_updates_accepted_total', 'Update messages that changed a record and were stored', () => m.updatesAccepted);
+  mirroredCounter(registry, 'pamoja_updates_refused_total', 'Update messages with a refused change (messages checked together count together)', () => m.updatesRefused);
   mirroredCounter(registry, 'pamoja_messages_in_total', 'WebSocket messages received', () => m.messagesIn);
   mirroredCounter(registry, 'pamoja_bytes_in_total', 'WebSocket bytes received', () => m.bytesIn);
   mirroredCounter(registry, 'pamoja_connections_refused_total', 'WebSocket upgrades refused', () => m.connectionsRefused);

@@ -164,8 +164,7 @@ export class Room {
         return owner === actor.userId ? null : 'These changes were made under another person\'s session and cannot be sent as yours';
       },
     });
-    // Every update message is answered (in a `saved` count) once what it changed is on disk.
-    this.afterGate(conn, actor, result, claimed, conn.ext ? batch.length : 0);
+    this.afterGate(conn, actor, result, claimed, batch.length);
     this.timeBatch(t0, since, queued);
   }
 
@@ -183,10 +182,12 @@ export class Room {
     });
   }
 
-  private afterGate(conn: Conn, actor: Actor, result: GateResult, claimed: number[], acks: number): void {
+  private afterGate(conn: Conn, actor: Actor, result: GateResult, claimed: number[], messages: number): void {
     const ctx = this.ctx;
+    // Every update message is answered (in a `saved` count) once what it changed is on disk.
+    const acks = conn.ext ? messages : 0;
     const refused = result.refusals.length > 0 || result.wholeRefusal !== null;
-    if (refused) ctx.metrics.updatesRefused++;
+    if (refused) ctx.metrics.updatesRefused += messages;
     const refusals = refused ? (result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]) : null;
     const malformed = result.malformed ? result.wholeRefusal ?? '' : null;
     if (!result.changed) {
@@ -204,7 +205,7 @@ export class Room {
       } else this.owners.delete(id);
     }
     this.updatesSinceSnapshot += result.updates.length;
-    ctx.metrics.updatesAccepted++;
+    ctx.metrics.updatesAccepted += messages;
     const entries: AuditEntry[] = result.fields.map((f) => ({
       action: 'UPDATE', outcome: f.outcome, patientId: this.patientId, visitId: f.visitId, path: f.path,
       oldValue: f.oldValue, newValue: f.newValue, detail: f.reason ?? null,
