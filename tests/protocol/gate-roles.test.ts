@@ -128,6 +128,28 @@ describe('role checks on every update', () => {
     raw.close();
   });
 
+  it('takes updates sent together again (a reconnect resending) without leaving anything behind', async () => {
+    const docName = docNameFor(patientId);
+    const raw = new RawClient(srv.url, docName, await login(srv.url, 'nurse'));
+    await raw.opened;
+    const local = await raw.fetchDoc();
+    const updates: Uint8Array[] = [];
+    local.on('update', (u: Uint8Array) => updates.push(u));
+    sectionOf(local, visitId, 'vitals')!.set('temperature', 37.1);
+    sectionOf(local, visitId, 'vitals')!.set('temperature', 37.2);
+    const serverDoc = srv.hub.rooms.get(docName)!.doc as unknown as { _observers: Map<string, Set<unknown>> };
+    const listeners = (): number => serverDoc._observers.get('update')?.size ?? 0;
+    raw.sendTogether(updates);
+    const saved = (): number => raw.exts('saved').reduce((n, e) => n + Number(e.count), 0);
+    await until(() => saved() === 2, 5000, 'first sending saved');
+    const before = listeners();
+    for (let i = 0; i < 50; i++) raw.sendTogether(updates);
+    await until(() => saved() === 102, 5000, 'every resent message acknowledged');
+    expect(listeners()).toBe(before);
+    expect(sectionOf(srv.hub.rooms.get(docName)!.doc, visitId, 'vitals')!.get('temperature')).toBe(37.2);
+    raw.close();
+  });
+
   it('checks a whole offline shift: 2,000 allowed edits kept, one forbidden edit hidden inside refused', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const nurse = await connect('nurse');

@@ -161,11 +161,13 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     // Several messages, or content that arrived already collected: store and send what Yjs encodes
     // for the whole transaction rather than the sender's bytes.
     const capture = flags.collected || updates.length > 1;
-    if (capture) doc.once('update', captureNet);
     const deleted = deletedItems(tr);
     // Structs that integrate as already-collected (GC) still advance the state: they must be saved
     // and passed on, or later edits from that client would wait for them for ever.
     result.changed = inserted.length > 0 || deleted.length > 0 || stateAdvanced(tr);
+    // Only a transaction that changed something emits an update; a listener left for one that did
+    // not would catch the next transaction's.
+    if (capture && result.changed) doc.once('update', captureNet);
     if (inserted.length === 0 && deleted.length === 0) return;
     const { changes, previous } = readChanges(tr, inserted, deleted);
 
