@@ -276,6 +276,11 @@ export class Room {
     if (err) {
       // Not on disk: tell no one it is saved; the senders' clients send it again on reconnect.
       for (const e of done) e.sender?.close(1011, 'The server could not save your change; reconnecting');
+      // The document in memory is ahead of the disk by that batch, and later updates may build on
+      // it: write all of it again (a snapshot, and who owns each session) in the next batch, so
+      // nothing acknowledged later depends on a gap in the log.
+      this.compact();
+      for (const [clientId, userId] of this.owners) this.ctx.docs.recordOwner(this.name, clientId, userId);
       return;
     }
     const acks = new Map<Conn, number>();
