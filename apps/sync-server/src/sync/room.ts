@@ -125,13 +125,14 @@ export class Room {
     if (!this.inboxScheduled) {
       this.inboxScheduled = true;
       queueMicrotask(() => {
+        const from = this.inboxFrom;
         try {
           this.drainInbox();
         } catch (e) {
           // Same answer as a message that failed while being handled: that connection is closed.
           const reason = e instanceof Error ? e.message : String(e);
-          this.ctx.log.warn({ user: conn.actor.username, doc: this.name, reason }, 'malformed message');
-          conn.close(CLOSE.malformed, `Malformed message: ${reason}`);
+          this.ctx.log.warn({ user: from?.actor.username, doc: this.name, reason }, 'malformed message');
+          from?.close(CLOSE.malformed, `Malformed message: ${reason}`);
         }
       });
     }
