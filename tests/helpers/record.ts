@@ -3,10 +3,20 @@
 import * as Y from 'yjs';
 import { ROOT_UNITS } from '@pamoja/schema';
 
-/** The whole record as plain JSON (every known root type). */
+/** Map keys in a fixed order: a Y.Map lists keys in the order they reached that replica. */
+export function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+}
+
+/**
+ * The whole record as plain JSON (every known root type), keys sorted, so two replicas holding the
+ * same record give the same string whatever order their updates arrived in.
+ */
 export function recordJson(doc: Y.Doc): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of ROOT_UNITS) out[name] = doc.getMap(name).toJSON();
+  for (const name of ROOT_UNITS) out[name] = sorted(doc.getMap(name).toJSON());
   return out;
 }
 

@@ -9,7 +9,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { sectionOf } from '@pamoja/schema';
 import { ServerProc } from './server-proc.js';
 import { makeCase, seedUpdates, type FuzzCase } from './fuzz-cases.js';
-import { lcg, readDoc, waitFor } from './util.js';
+import { lcg, readDoc, sameDoc, waitFor } from './util.js';
 
 export interface FuzzOptions {
   cases: number;
@@ -146,7 +146,7 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
     await waitFor(() => roundTrips > before + 3 || serverExited, 10_000, 'the healthy room to keep syncing after the fuzzing');
     stop = true;
     await Promise.all([healthy, health]);
-    await waitFor(() => JSON.stringify(a.doc.getMap('visits').toJSON()) === JSON.stringify(b.doc.getMap('visits').toJSON()), 10_000, 'healthy pair converged').catch(() => {});
+    await waitFor(() => sameDoc(a.doc, b.doc), 10_000, 'healthy pair converged').catch(() => {});
     const healthyConverged = Buffer.compare(Buffer.from(Y.encodeStateVector(a.doc)), Buffer.from(Y.encodeStateVector(b.doc))) === 0;
     let pendingOnServer = false;
     for (const r of rooms) {

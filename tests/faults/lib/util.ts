@@ -2,6 +2,7 @@
 // exactly as the server holds it (through a fresh connection that sends nothing of its own).
 
 import * as Y from 'yjs';
+import { sorted } from '../../helpers/record.js';
 import { FaultClient } from './fault-client.js';
 
 export function lcg(seed: number): () => number {
@@ -40,13 +41,9 @@ export function docDiff(a: Y.Doc, b: Y.Doc): string | null {
   const ds = (d: Y.Doc): string => Buffer.from(Y.encodeStateAsUpdate(d, Y.encodeStateVector(d))).toString('hex');
   if (ds(a) !== ds(b)) return 'delete sets differ';
   // Map key order follows local insertion order, which legitimately differs between replicas.
-  const canon = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
-      : Array.isArray(v) ? v.map(canon) : v;
   // Roots of a patient record are maps; a replica only lists the roots it has touched, so take both.
   const roots = [...new Set([...a.share.keys(), ...b.share.keys(), 'demographics', 'contact', 'visits'])].sort();
-  const json = (d: Y.Doc): string => JSON.stringify(canon(Object.fromEntries(roots.map((k) => [k, d.getMap(k).toJSON()]))));
+  const json = (d: Y.Doc): string => JSON.stringify(sorted(Object.fromEntries(roots.map((k) => [k, d.getMap(k).toJSON()]))));
   const ja = json(a);
   const jb = json(b);
   return ja === jb ? null : `content differs: ${ja.slice(0, 200)} vs ${jb.slice(0, 200)}`;
