@@ -99,6 +99,11 @@ export class RawClient {
     return doc;
   }
 
+  /** Update messages the server has acknowledged as saved so far. */
+  savedCount(): number {
+    return this.exts('saved').reduce((n, e) => n + Number(e.count), 0);
+  }
+
   refusals(): string[] {
     return this.received.filter((r) => r.type === 2).map((r) => r.reason!);
   }

@@ -42,6 +42,17 @@ function persistedBytes(): Buffer {
 
 const connect = (username: string) => connectStock(srv.url, docNameFor(patientId), username);
 
+/** A nurse on a bare connection with a local copy of the record; every local change is collected, not sent. */
+async function nurseWithLocalCopy(): Promise<{ docName: string; raw: RawClient; local: Y.Doc; updates: Uint8Array[] }> {
+  const docName = docNameFor(patientId);
+  const raw = new RawClient(srv.url, docName, await login(srv.url, 'nurse'));
+  await raw.opened;
+  const local = await raw.fetchDoc();
+  const updates: Uint8Array[] = [];
+  local.on('update', (u: Uint8Array) => updates.push(u));
+  return { docName, raw, local, updates };
+}
+
 describe('role checks on every update', () => {
   for (const role of ROLES) {
     const forbidden = UNIT_KINDS.filter((k) => !WRITE_MATRIX[k].includes(role) || ALWAYS_REFUSED.includes(k));
@@ -94,12 +105,7 @@ describe('role checks on every update', () => {
   });
 
   it('checks updates that arrive together as one: allowed kept, forbidden refused, every message acknowledged', async () => {
-    const docName = docNameFor(patientId);
-    const raw = new RawClient(srv.url, docName, await login(srv.url, 'nurse'));
-    await raw.opened;
-    const local = await raw.fetchDoc();
-    const updates: Uint8Array[] = [];
-    local.on('update', (u: Uint8Array) => updates.push(u));
+    const { docName, raw, local, updates } = await nurseWithLocalCopy();
     const m = marker();
     for (let i = 0; i < 40; i++) {
       if (i === 13) sectionOf(local, visitId, 'diagnoses')!.set(m, { code: 'B54', display: m });
@@ -110,8 +116,7 @@ describe('role checks on every update', () => {
     const rowsBefore = srv.ctx.docs.sizeOf(docName).logRows;
     const acceptedBefore = srv.ctx.metrics.updatesAccepted;
     raw.sendTogether(updates);
-    const saved = (): number => raw.exts('saved').reduce((n, e) => n + Number(e.count), 0);
-    await until(() => saved() === 40, 5000, 'all 40 messages acknowledged');
+    await until(() => raw.savedCount() === 40, 5000, 'all 40 messages acknowledged');
     const vitals = sectionOf(srv.hub.rooms.get(docName)!.doc, visitId, 'vitals')!;
     expect([vitals.get('heartRate'), vitals.get('respiratoryRate')]).toEqual([59, 58]);
     expect(JSON.stringify(serverJson())).not.toContain(m);
@@ -129,22 +134,16 @@ describe('role checks on every update', () => {
   });
 
   it('takes updates sent together again (a reconnect resending) without leaving anything behind', async () => {
-    const docName = docNameFor(patientId);
-    const raw = new RawClient(srv.url, docName, await login(srv.url, 'nurse'));
-    await raw.opened;
-    const local = await raw.fetchDoc();
-    const updates: Uint8Array[] = [];
-    local.on('update', (u: Uint8Array) => updates.push(u));
+    const { docName, raw, local, updates } = await nurseWithLocalCopy();
     sectionOf(local, visitId, 'vitals')!.set('temperature', 37.1);
     sectionOf(local, visitId, 'vitals')!.set('temperature', 37.2);
     const serverDoc = srv.hub.rooms.get(docName)!.doc as unknown as { _observers: Map<string, Set<unknown>> };
     const listeners = (): number => serverDoc._observers.get('update')?.size ?? 0;
     raw.sendTogether(updates);
-    const saved = (): number => raw.exts('saved').reduce((n, e) => n + Number(e.count), 0);
-    await until(() => saved() === 2, 5000, 'first sending saved');
+    await until(() => raw.savedCount() === 2, 5000, 'first sending saved');
     const before = listeners();
     for (let i = 0; i < 50; i++) raw.sendTogether(updates);
-    await until(() => saved() === 102, 5000, 'every resent message acknowledged');
+    await until(() => raw.savedCount() === 102, 5000, 'every resent message acknowledged');
     expect(listeners()).toBe(before);
     expect(sectionOf(srv.hub.rooms.get(docName)!.doc, visitId, 'vitals')!.get('temperature')).toBe(37.2);
     raw.close();

@@ -30,7 +30,7 @@ interface Outgoing {
   sent: boolean;
   /** Hold back until the batch is on disk, not only committed. */
   diskFirst: boolean;
-  /** Update messages of the sender's this entry answers in a `saved` acknowledgement. */
+  /** How many of the sender's update messages this entry answers in its `saved` acknowledgement. */
   acks: number;
   updates: Uint8Array[];
   sender: Conn | null;
