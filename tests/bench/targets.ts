@@ -42,7 +42,7 @@ const pamoja = (gate: boolean): Target => ({
       // for one human's tablet, so it is raised here (and only here).
       RATE_LIMIT_MSGS_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000',
       // As `npm start` sets it (README "Memory"): scrypt's 16 MB work areas go back to the system.
-      MALLOC_MMAP_THRESHOLD_: '4194304', MALLOC_TRIM_THRESHOLD_: '33554432',
+      MALLOC_MMAP_THRESHOLD_: '4194304',
     },
   }),
 });

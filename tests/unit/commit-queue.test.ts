@@ -74,4 +74,35 @@ describe('commit queue', () => {
     queue.close();
     db.close();
   });
+
+  it('spaces fsyncs by the gap it is given, and close() still syncs and answers what waits', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const queue = new CommitQueue(db, () => {}, walPathOf(dir), null, 150);
+    const synced: [string, number][] = [];
+    const t0 = performance.now();
+    queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    queue.afterCommit((err) => synced.push([`first:${err}`, performance.now() - t0]));
+    for (let i = 0; i < 100 && synced.length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    // The first batch waits for no one.
+    expect(synced[0]![0]).toBe('first:null');
+    expect(synced[0]![1]).toBeLessThan(150);
+    queue.write(() => db.prepare('INSERT INTO t VALUES (2)').run());
+    queue.afterCommit((err) => synced.push([`second:${err}`, performance.now() - t0]));
+    for (let i = 0; i < 100 && synced.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    // The next fsync starts no sooner than 150 ms after the first one started.
+    expect(synced[1]![0]).toBe('second:null');
+    expect(synced[1]![1]).toBeGreaterThanOrEqual(150);
+    expect(queue.stats.fsyncs).toBe(2);
+    // A third batch waits for the gap; shutting down syncs it at once and answers its callback.
+    queue.write(() => db.prepare('INSERT INTO t VALUES (3)').run());
+    queue.afterCommit((err) => synced.push([`third:${err}`, performance.now() - t0]));
+    await new Promise((r) => setImmediate(r));
+    expect(synced).toHaveLength(2);
+    queue.close();
+    expect(synced.map(([s]) => s)).toEqual(['first:null', 'second:null', 'third:null']);
+    expect(rowsSeenByAnotherConnection(dir)).toBe(3);
+    db.close();
+  });
 });

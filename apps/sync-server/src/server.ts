@@ -40,7 +40,7 @@ export function createContext(config: Config): ServerContext {
   const queue = new CommitQueue(db, (err) => {
     log.error({ err: err.message }, 'commit failed');
     audit?.resync();
-  }, config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null, 5000);
+  }, config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null, 5000, 5);
   const users = new Users(db);
   audit = new AuditLog(db, queue);
   return {

@@ -1,7 +1,7 @@
 // The audit trail: append-only rows, each carrying the hash of the one before, so any edit or
 // deletion of a past row breaks the chain at that row.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DB } from '../storage/db.js';
 import type { CommitQueue } from '../storage/commit-queue.js';
 import type { Actor } from '../gate/actor.js';
@@ -49,7 +49,8 @@ const HASHED: (keyof Omit<AuditRow, 'hash'>)[] = [
 /** The values a row's hash covers, in a fixed order (also the INSERT's parameters). */
 const hashedValues = (row: Omit<AuditRow, 'hash'>): unknown[] => HASHED.map((k) => row[k] ?? null);
 
-const hashValues = (values: unknown[]): string => createHash('sha256').update(JSON.stringify(values)).digest('hex');
+// One-shot hashing: no Hash object per row (every accepted change writes at least one).
+const hashValues = (values: unknown[]): string => hash('sha256', JSON.stringify(values), 'hex');
 
 export function rowHash(row: Omit<AuditRow, 'hash'>): string {
   return hashValues(hashedValues(row));

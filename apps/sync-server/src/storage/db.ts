@@ -153,6 +153,10 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // SQLite's own default page cache (2 MB) instead of the 16 MB better-sqlite3 builds in: records
+  // are read once when a room opens and the operating system caches the file anyway, while the
+  // larger cache fills with log and audit pages under steady editing (measured: 7 MB more RSS).
+  db.pragma('cache_size = -2000');
   db.exec(SCHEMA);
   return db;
 }

@@ -9,6 +9,16 @@ import type { Assignments } from './assignments.js';
 /** The parts of a visit whose authors the workflow remembers. */
 export type Part = 'triage' | 'consultation' | 'lab-order';
 
+/** One person's part in a visit: `ref` names the lab order for 'lab-order'. */
+export interface Contribution {
+  visitId: string;
+  part: Part;
+  userId: string;
+  ref?: string;
+}
+
+const contributionKey = (c: Contribution): string => `${c.visitId}\u0000${c.part}\u0000${c.ref ?? ''}\u0000${c.userId}`;
+
 export class Recipients {
   constructor(private readonly db: DB, private readonly users: Users, private readonly assignments: Assignments) {}
 
@@ -16,13 +26,18 @@ export class Recipients {
   private readonly known = new Set<string>();
   private insertContributor: import('better-sqlite3').Statement | null = null;
 
-  remember(visitId: string, part: Part, userId: string, ref = ''): void {
-    const key = `${visitId}\u0000${part}\u0000${ref}\u0000${userId}`;
+  /** Whether this contribution is already stored (as far as this process has seen). */
+  knows(c: Contribution): boolean {
+    return this.known.has(contributionKey(c));
+  }
+
+  remember(c: Contribution): void {
+    const key = contributionKey(c);
     if (this.known.has(key)) return;
     if (this.known.size > 100_000) this.known.clear();
     this.known.add(key);
     this.insertContributor ??= this.db.prepare('INSERT OR IGNORE INTO visit_contributors (visit_id, part, ref, user_id, at) VALUES (?, ?, ?, ?, ?)');
-    this.insertContributor.run(visitId, part, ref, userId, new Date().toISOString());
+    this.insertContributor.run(c.visitId, c.part, c.ref ?? '', c.userId, new Date().toISOString());
   }
 
   private contributors(visitId: string, part: Part, ref = ''): string[] {

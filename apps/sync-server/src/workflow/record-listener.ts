@@ -3,6 +3,7 @@
 
 import type { RecordChanged } from '../context.js';
 import type { Workflow } from './workflow.js';
+import type { Contribution } from './recipients.js';
 import { criticalValueMessage, labOrderedMessage, resultsReadyMessage, urgentTriageMessage } from './messages.js';
 
 const URGENT_CATEGORIES = new Set(['EMERGENCY', 'URGENT']);
@@ -28,24 +29,40 @@ function touched(fields: RecordChanged['fields']): Touched[] {
   return out;
 }
 
+/** Who-did-what rows a change adds: a nurse on triage, a clinician on the consultation or an order. */
+function contributions(actor: RecordChanged['actor'], changes: Touched[]): Contribution[] {
+  const out: Contribution[] = [];
+  for (const c of changes) {
+    if (actor.role === 'NURSE' && ['triage', 'vitals', 'assessment'].includes(c.section)) out.push({ visitId: c.visitId, part: 'triage', userId: actor.userId });
+    if (actor.role === 'CLINICAL_OFFICER' && ['consultation', 'notes', 'diagnoses', 'prescriptions', 'labOrders'].includes(c.section)) {
+      out.push({ visitId: c.visitId, part: 'consultation', userId: actor.userId });
+    }
+    if (actor.role === 'CLINICAL_OFFICER' && c.section === 'labOrders' && c.key && c.oldValue === null) {
+      out.push({ visitId: c.visitId, part: 'lab-order', userId: actor.userId, ref: c.key });
+    }
+  }
+  return out;
+}
+
+/**
+ * Follows one committed change. Most changes (a vital sign, a keystroke in the notes) neither add a
+ * contributor nor can move the visit: those return before any database work. The rest run as one
+ * transaction.
+ */
 export function onRecordChanged(wf: Workflow, e: RecordChanged): void {
   const patientId = e.patientId;
   if (!patientId) return;
   const changes = touched(e.fields);
   if (changes.length === 0) return;
-  const actor = e.actor;
-  const visits = new Set(changes.map((c) => c.visitId));
+  const newContributors = contributions(e.actor, changes).filter((c) => !wf.recipients.knows(c));
+  if (newContributors.length === 0 && !changes.some((c) => RELEVANT.has(c.section))) return;
+  wf.atomically(() => follow(wf, patientId, e.actor, changes, newContributors));
+}
 
+function follow(wf: Workflow, patientId: string, actor: RecordChanged['actor'], changes: Touched[], newContributors: Contribution[]): void {
+  const visits = new Set(changes.map((c) => c.visitId));
   // Who did what, first: later steps of this same change (a hand-off, a result) need it.
-  for (const c of changes) {
-    if (actor.role === 'NURSE' && ['triage', 'vitals', 'assessment'].includes(c.section)) wf.recipients.remember(c.visitId, 'triage', actor.userId);
-    if (actor.role === 'CLINICAL_OFFICER' && ['consultation', 'notes', 'diagnoses', 'prescriptions', 'labOrders'].includes(c.section)) {
-      wf.recipients.remember(c.visitId, 'consultation', actor.userId);
-    }
-    if (actor.role === 'CLINICAL_OFFICER' && c.section === 'labOrders' && c.key && c.oldValue === null) {
-      wf.recipients.remember(c.visitId, 'lab-order', actor.userId, c.key);
-    }
-  }
+  for (const c of newContributors) wf.recipients.remember(c);
 
   for (const visitId of visits) {
     const mine = changes.filter((c) => c.visitId === visitId);

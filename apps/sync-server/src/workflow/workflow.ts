@@ -26,14 +26,17 @@ export class Workflow {
   readonly notifications: Notifications;
   readonly recipients: Recipients;
   private readonly timer: NodeJS.Timeout;
+  /** One wrapper for every call: better-sqlite3 builds several functions per `transaction()`. */
+  private readonly transaction: (fn: () => unknown) => unknown;
 
   constructor(readonly ctx: ServerContext, readonly hub: Hub) {
+    this.transaction = ctx.db.transaction((fn: () => unknown) => fn());
     this.assignments = new Assignments(ctx.db);
     this.notifications = new Notifications(ctx.db, this.live);
     this.recipients = new Recipients(ctx.db, ctx.users, this.assignments);
     ctx.events.on('record-changed', (e) => {
       try {
-        this.atomically(() => onRecordChanged(this, e));
+        onRecordChanged(this, e);
       } catch (err) {
         ctx.log.error({ err: err instanceof Error ? err.message : String(err), doc: e.docName }, 'workflow could not follow a change');
       }
@@ -71,7 +74,7 @@ export class Workflow {
   atomically<T>(fn: () => T): T {
     let result: T;
     try {
-      result = this.ctx.db.transaction(fn)();
+      result = this.transaction(fn) as T;
     } catch (e) {
       if (!this.ctx.db.inTransaction) this.notifications.discard();
       throw e;
