@@ -19,6 +19,7 @@ export interface Figures {
   manyP99: number;
   manyDelivered: number;
   rssManyMB: number;
+  rssManyPeakMB: number;
   hotP50: number;
   hotP99: number;
   hotDelivered: number;
@@ -118,8 +119,14 @@ export async function benchTarget(started: Running, w: Workers, a: BenchArgs, lo
   if (on('many')) {
     log(`fan-out: ${a.conns} connections in ${a.rooms} rooms at ${a.rate} updates/s for ${a.duration} s`);
     const manyRooms = await rooms.make(a.rooms);
+    // RSS at one instant depends on where the garbage collector happens to be (every server's heap
+    // grows between full collections); the peak over the run is what a machine must have.
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 100);
     const many = await fanoutRun(w, ep, manyRooms, Math.max(2, Math.round(a.conns / a.rooms)), a.rate, a.duration, 'many');
+    clearInterval(sampler);
     f.rssManyMB = rssBytes(pid) / 2 ** 20;
+    f.rssManyPeakMB = Math.max(peak, rssBytes(pid)) / 2 ** 20;
     await Promise.all(Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: 'many' })));
     Object.assign(f, { manyP50: many.p50, manyP99: many.p99, manyDelivered: many.delivered });
   }
