@@ -65,6 +65,47 @@ describe('workflow rules', () => {
     lab.close();
   });
 
+  it('puts visits whose hand-off drifted from the record back on the right worklist, and leaves the rest alone', async () => {
+    const lost = await register('Lost');
+    const wrong = await register('Wrong');
+    const steady = await register('Steady');
+    const done = await register('Done');
+    const leftover = await register('Leftover');
+    for (const v of [done, leftover]) {
+      for (const [to, by] of [['CONSULTATION', 'nurse'], ['PHARMACY', 'clinician'], ['PAYMENT', 'pharmacy'], ['COMPLETED', 'cashier']] as const) {
+        expect((await transition(srv.url, tok[by]!, v.pid, v.vid, to)).status).toBe(200);
+      }
+    }
+    // The workflow follows each move once it is on disk; let it finish before changing rows under it.
+    await new Promise((r) => srv.ctx.queue.afterCommit(r));
+    const db = srv.ctx.db;
+    const activeRow = (vid: string) => db.prepare(`SELECT id, step, queue_role FROM assignments WHERE visit_id = ? AND status = 'ACTIVE'`).get(vid) as
+      { id: number; step: string; queue_role: string } | undefined;
+    const rowsOf = (vid: string) => db.prepare('SELECT count(*) FROM assignments WHERE visit_id = ?').pluck().get(vid);
+    // Hand-offs that no longer match the record (a crash between writes, a bad restore).
+    db.prepare(`UPDATE assignments SET status = 'CANCELLED' WHERE visit_id = ? AND status = 'ACTIVE'`).run(lost.vid);
+    db.prepare(`UPDATE assignments SET step = 'PHARMACY', queue_role = 'PHARMACIST' WHERE visit_id = ? AND status = 'ACTIVE'`).run(wrong.vid);
+    // A completed visit whose payment hand-off is open again.
+    db.prepare(`UPDATE assignments SET status = 'ACTIVE', ended_at = NULL, ended_by = NULL WHERE id = (SELECT max(id) FROM assignments WHERE visit_id = ?)`).run(leftover.vid);
+    expect(activeRow(leftover.vid)).toMatchObject({ step: 'PAYMENT' });
+    const steadyBefore = activeRow(steady.vid)!;
+    const doneRows = rowsOf(done.vid);
+    // Any worklist request runs the safety net first.
+    const list = await worklist(srv.url, tok.nurse!);
+    expect(list.status).toBe(200);
+    const triage = list.body.items.filter((i) => [lost.vid, wrong.vid, steady.vid].includes(i.visitId)).map((i) => `${i.visitId}:${i.step}`).sort();
+    expect(triage).toEqual([`${lost.vid}:TRIAGE`, `${steady.vid}:TRIAGE`, `${wrong.vid}:TRIAGE`].sort());
+    expect(activeRow(lost.vid)).toMatchObject({ step: 'TRIAGE', queue_role: 'NURSE' });
+    expect(activeRow(wrong.vid)).toMatchObject({ step: 'TRIAGE', queue_role: 'NURSE' });
+    expect((await worklist(srv.url, tok.pharmacy!)).body.items.some((i) => i.visitId === wrong.vid)).toBe(false);
+    expect(activeRow(leftover.vid)).toBeUndefined();
+    expect((await worklist(srv.url, tok.cashier!)).body.items.some((i) => i.visitId === leftover.vid)).toBe(false);
+    // Visits that already agree are not touched.
+    expect(activeRow(steady.vid)).toEqual(steadyBefore);
+    expect(activeRow(done.vid)).toBeUndefined();
+    expect(rowsOf(done.vid)).toBe(doneRows);
+  });
+
   it('refuses another role\'s transition: 403 over HTTP, reverted over WebSocket, and no hand-off', async () => {
     const cashier = await openStream(srv.url, tok.cashier!);
     const { pid, vid } = await register('Refused');

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS patients (
   visit_opened_at TEXT,
   updated_at TEXT NOT NULL
 );
+-- The workflow's safety net looks up open visits and the patient of a visit.
+CREATE INDEX IF NOT EXISTS patients_open_visit ON patients(visit_status) WHERE visit_status <> 'COMPLETED';
+CREATE INDEX IF NOT EXISTS patients_visit ON patients(visit_id);
 CREATE TABLE IF NOT EXISTS op_counter (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY,

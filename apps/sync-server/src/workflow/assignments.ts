@@ -153,16 +153,6 @@ export class Assignments {
     return (this.db.prepare(`${SELECT} WHERE a.status = 'ACTIVE' ORDER BY a.queued_at`).all() as Row[]).map(toAssignment);
   }
 
-  /** Visits whose active step differs from `status`, or that have no active row: for reconciling. */
-  activeStepOf(visitIds: string[]): Map<string, VisitStatus> {
-    const out = new Map<string, VisitStatus>();
-    if (visitIds.length === 0) return out;
-    const rows = this.db.prepare(`SELECT visit_id, step FROM assignments WHERE status = 'ACTIVE' AND visit_id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(visitIds)) as { visit_id: string; step: string }[];
-    for (const r of rows) out.set(r.visit_id, r.step as VisitStatus);
-    return out;
-  }
-
   /** Users who held a step of this visit (took it or handed it on), most recent first. */
   peopleAtStep(visitId: string, step: VisitStatus): string[] {
     const rows = this.db.prepare(

@@ -14,6 +14,7 @@ import { Recipients } from './recipients.js';
 import { priorityFor, readVisit, type VisitFacts } from './visit-facts.js';
 import { stepMessage } from './messages.js';
 import { onRecordChanged } from './record-listener.js';
+import { statement } from '../storage/db.js';
 
 export interface HandedOff {
   previous: Assignment | null;
@@ -128,20 +129,27 @@ export class Workflow {
     if (roles.length) this.live.toEveryone('queue', { roles: [...new Set(roles)], at: new Date().toISOString() });
   }
 
-  /** Finds current visits whose assignment disagrees with their status and fixes them. */
+  /**
+   * Visits whose active assignment disagrees with the status in the record: an open visit with no
+   * assignment or one for another step, or an active assignment left on a visit whose status moved.
+   * It looks only at open visits and active assignments (both indexed), so it stays cheap however
+   * many patients the clinic has seen; it runs every 5 s and on every worklist and board request.
+   */
   reconcile(): number {
-    const rows = this.ctx.db.prepare(
-      `SELECT id, visit_id, visit_status FROM patients WHERE visit_id IS NOT NULL AND visit_status IS NOT NULL`,
-    ).all() as { id: string; visit_id: string; visit_status: string }[];
-    const active = this.assignments.activeStepOf(rows.map((r) => r.visit_id));
+    const rows = statement(this.ctx.db, `
+      SELECT p.id, p.visit_id FROM patients p
+        LEFT JOIN assignments a ON a.visit_id = p.visit_id AND a.status = 'ACTIVE'
+        WHERE p.visit_status <> 'COMPLETED' AND p.visit_id IS NOT NULL AND a.step IS NOT p.visit_status
+      UNION ALL
+      SELECT p.id, p.visit_id FROM assignments a JOIN patients p ON p.visit_id = a.visit_id
+        WHERE a.status = 'ACTIVE' AND p.visit_status IS NOT NULL AND a.step <> p.visit_status`).all() as { id: string; visit_id: string }[];
     let fixed = 0;
-    for (const r of rows) {
-      const step = active.get(r.visit_id);
-      if (step === r.visit_status || (!step && r.visit_status === 'COMPLETED')) continue;
+    // UNION ALL (a visit can be in both halves) lets SQLite scan the open-visit index in any order.
+    for (const [visitId, patientId] of new Map(rows.map((r) => [r.visit_id, r.id]))) {
       try {
-        if (this.syncVisit(r.id, r.visit_id, null)) fixed++;
+        if (this.syncVisit(patientId, visitId, null)) fixed++;
       } catch (err) {
-        this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err), patient: r.id }, 'could not reconcile a visit');
+        this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err), patient: patientId }, 'could not reconcile a visit');
       }
     }
     return fixed;
