@@ -8,6 +8,7 @@ export interface BenchArgs {
   rooms: number;
   rate: number;
   duration: number;
+  repeat: number;
   hotConns: number;
   hotRate: number;
   writers: number;
@@ -26,7 +27,9 @@ export const HELP = `npm run bench -- [flags]
   --conns N         connections in the many-rooms fan-out run (default 400; issue target 2000)
   --rooms N         rooms they spread over (default 100; issue target 500)
   --rate N          updates/s sent in that run, all writers together (default 500)
-  --duration S      seconds per fan-out run (default 15)
+  --duration S      seconds per fan-out run (default 10)
+  --repeat N        fan-out runs per scenario over the same connections; the table shows the median
+                    (default 3; each run's figures are logged and kept in the JSON)
   --hot-conns N     connections in the one hot room (default 50)
   --hot-rate N      updates/s in the hot room (default 100)
   --writers N       ingest writers, one room each (default 20)
@@ -47,7 +50,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
       conns: { type: 'string', default: '400' },
       rooms: { type: 'string', default: '100' },
       rate: { type: 'string', default: '500' },
-      duration: { type: 'string', default: '15' },
+      duration: { type: 'string', default: '10' },
+      repeat: { type: 'string', default: '3' },
       'hot-conns': { type: 'string', default: '50' },
       'hot-rate': { type: 'string', default: '100' },
       writers: { type: 'string', default: '20' },
@@ -70,7 +74,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
     return v;
   };
   return {
-    conns: n('conns'), rooms: n('rooms'), rate: n('rate'), duration: n('duration'),
+    conns: n('conns'), rooms: n('rooms'), rate: n('rate'), duration: n('duration'), repeat: n('repeat'),
     hotConns: n('hot-conns'), hotRate: n('hot-rate'), writers: n('writers'), updates: n('updates'),
     bundleEdits: n('bundle-edits'), largeEdits: n('large-edits'), idleConns: n('idle-conns'), docs: n('docs'),
     workers: n('workers'),

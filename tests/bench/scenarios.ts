@@ -18,6 +18,9 @@ export interface Figures {
   manyP50: number;
   manyP99: number;
   manyDelivered: number;
+  /** Every fan-out run's p50/p99 (the table shows the medians). */
+  manyRuns: { p50: number; p99: number }[];
+  hotRuns: { p50: number; p99: number }[];
   rssManyMB: number;
   rssManyPeakMB: number;
   hotP50: number;
@@ -74,14 +77,53 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function fanoutRun(w: Workers, ep: Endpoint, rooms: RoomSpec[], perRoom: number, rate: number, durationS: number, group: string): Promise<{ p50: number; p99: number; delivered: number; rss: number; pid: number }> {
+/** Least-squares slope of y over x: one garbage collection moves it less than a single difference. */
+function slope(points: [number, number][]): number {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return num / den;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface FanoutFigures {
+  p50: number;
+  p99: number;
+  delivered: number;
+  runs: { p50: number; p99: number }[];
+}
+
+/** `repeat` fan-out runs over the same open connections; medians of their p50 and p99. */
+async function fanoutRun(
+  w: Workers, ep: Endpoint, rooms: RoomSpec[], perRoom: number, rate: number, durationS: number, repeat: number, group: string,
+  log: (s: string) => void,
+): Promise<FanoutFigures> {
   await w.all(rooms, (share) => ({ cmd: 'open', ep, group, rooms: share, perRoom }));
   const active = Math.min(w.size, rooms.length);
   const params = { rate: rate / active, durationMs: durationS * 1000, warmupMs: Math.min(3000, durationS * 200), writersPerRoom: 7 };
-  const results = (await w.all<FanoutResult, RoomSpec>(rooms, () => ({ cmd: 'fanout', group, params }))).filter(Boolean);
-  const samples = results.flatMap((r) => r.samples).sort((a, b) => a - b);
-  const expected = results.reduce((s, r) => s + r.expected, 0);
-  return { p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN, rss: 0, pid: 0 };
+  const runs: { p50: number; p99: number; delivered: number }[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const results = (await w.all<FanoutResult, RoomSpec>(rooms, () => ({ cmd: 'fanout', group, params }))).filter(Boolean);
+    const samples = results.flatMap((x) => x.samples).sort((a, b) => a - b);
+    const expected = results.reduce((s, x) => s + x.expected, 0);
+    const run = { p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN };
+    log(`  run ${r + 1}/${repeat}: p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${samples.length} samples`);
+    runs.push(run);
+  }
+  return {
+    p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), delivered: Math.min(...runs.map((x) => x.delivered)),
+    runs: runs.map(({ p50, p99 }) => ({ p50, p99 })),
+  };
 }
 
 export async function benchTarget(started: Running, w: Workers, a: BenchArgs, log: (s: string) => void): Promise<{ figures: Figures; run: Running }> {
@@ -101,41 +143,54 @@ export async function benchTarget(started: Running, w: Workers, a: BenchArgs, lo
 
   if (on('memory')) {
     log('memory per idle connection and per open document');
+    // Added in steps, RSS read after each; the figure is the slope over all steps.
+    const steps = 5;
     const idleRoom = await rooms.make(1);
     const docRooms = await rooms.make(a.docs);
     await sleep(1500);
-    const rss0 = rssBytes(pid);
-    await w.call(0, { cmd: 'open', ep, group: 'idle', rooms: idleRoom, perRoom: a.idleConns });
-    await sleep(1000);
-    const rss1 = rssBytes(pid);
-    await w.all(docRooms, (share) => ({ cmd: 'open', ep, group: 'docs', rooms: share, perRoom: 1 }));
-    await sleep(1000);
-    const rss2 = rssBytes(pid);
-    f.memPerConnKB = (rss1 - rss0) / a.idleConns / 1024;
-    f.memPerDocKB = (rss2 - rss1) / a.docs / 1024 - f.memPerConnKB;
-    await Promise.all([w.call(0, { cmd: 'close', group: 'idle' }), ...Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: 'docs' }))]);
+    const perStep = Math.max(1, Math.round(a.idleConns / steps));
+    const connPoints: [number, number][] = [[0, rssBytes(pid)]];
+    for (let s = 0; s < steps; s++) {
+      await w.call(0, { cmd: 'open', ep, group: `idle${s}`, rooms: idleRoom, perRoom: perStep });
+      await sleep(700);
+      connPoints.push([(s + 1) * perStep, rssBytes(pid)]);
+    }
+    const docPoints: [number, number][] = [[0, connPoints.at(-1)![1]]];
+    const docsPerStep = Math.ceil(docRooms.length / steps);
+    for (let s = 0; s < steps; s++) {
+      const slice = docRooms.slice(s * docsPerStep, (s + 1) * docsPerStep);
+      if (slice.length) await w.all(slice, (share) => ({ cmd: 'open', ep, group: `docs${s}`, rooms: share, perRoom: 1 }));
+      await sleep(700);
+      docPoints.push([Math.min(docRooms.length, (s + 1) * docsPerStep), rssBytes(pid)]);
+    }
+    f.memPerConnKB = slope(connPoints) / 1024;
+    // Each open document also holds its one connection.
+    f.memPerDocKB = slope(docPoints) / 1024 - f.memPerConnKB;
+    for (let s = 0; s < steps; s++) {
+      await Promise.all([w.call(0, { cmd: 'close', group: `idle${s}` }), ...Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: `docs${s}` }))]);
+    }
   }
 
   if (on('many')) {
-    log(`fan-out: ${a.conns} connections in ${a.rooms} rooms at ${a.rate} updates/s for ${a.duration} s`);
+    log(`fan-out: ${a.conns} connections in ${a.rooms} rooms at ${a.rate} updates/s, ${a.repeat} x ${a.duration} s`);
     const manyRooms = await rooms.make(a.rooms);
     // RSS at one instant depends on where the garbage collector happens to be (every server's heap
     // grows between full collections); the peak over the run is what a machine must have.
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 100);
-    const many = await fanoutRun(w, ep, manyRooms, Math.max(2, Math.round(a.conns / a.rooms)), a.rate, a.duration, 'many');
+    const many = await fanoutRun(w, ep, manyRooms, Math.max(2, Math.round(a.conns / a.rooms)), a.rate, a.duration, a.repeat, 'many', log);
     clearInterval(sampler);
     f.rssManyMB = rssBytes(pid) / 2 ** 20;
     f.rssManyPeakMB = Math.max(peak, rssBytes(pid)) / 2 ** 20;
     await Promise.all(Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: 'many' })));
-    Object.assign(f, { manyP50: many.p50, manyP99: many.p99, manyDelivered: many.delivered });
+    Object.assign(f, { manyP50: many.p50, manyP99: many.p99, manyDelivered: many.delivered, manyRuns: many.runs });
   }
 
   if (on('hot')) {
-    log(`fan-out: one hot room with ${a.hotConns} connections at ${a.hotRate} updates/s`);
-    const hot = await fanoutRun(w, ep, await rooms.make(1), a.hotConns, a.hotRate, a.duration, 'hot');
+    log(`fan-out: one hot room with ${a.hotConns} connections at ${a.hotRate} updates/s, ${a.repeat} x ${a.duration} s`);
+    const hot = await fanoutRun(w, ep, await rooms.make(1), a.hotConns, a.hotRate, a.duration, a.repeat, 'hot', log);
     await w.call(0, { cmd: 'close', group: 'hot' });
-    Object.assign(f, { hotP50: hot.p50, hotP99: hot.p99, hotDelivered: hot.delivered });
+    Object.assign(f, { hotP50: hot.p50, hotP99: hot.p99, hotDelivered: hot.delivered, hotRuns: hot.runs });
   }
 
   if (on('ingest')) {
