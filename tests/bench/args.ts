@@ -37,7 +37,7 @@ export const HELP = `npm run bench -- [flags]
   --bundle-edits N  edits in the offline tablet's bundle (default 2000)
   --large-edits N   edits that make the large record (default 20000)
   --idle-conns N    idle connections for the per-connection memory figure (default 500)
-  --docs N          open documents for the per-document memory figure (default 200)
+  --docs N          open documents for the per-document memory figure (default 1000)
   --workers N       load processes (default 2, all on the load core)
   --only a,b        targets whose name contains one of these (pamoja, gate=off, y-websocket, hocuspocus)
   --scenarios a,b   run only these: memory, many, hot, ingest, bundle, large, start (default all)
@@ -59,7 +59,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | null {
       'bundle-edits': { type: 'string', default: '2000' },
       'large-edits': { type: 'string', default: '20000' },
       'idle-conns': { type: 'string', default: '500' },
-      docs: { type: 'string', default: '200' },
+      docs: { type: 'string', default: '1000' },
       workers: { type: 'string', default: '2' },
       only: { type: 'string', default: '' },
       scenarios: { type: 'string', default: 'memory,many,hot,ingest,bundle,large,start' },

@@ -7,7 +7,7 @@ import type { RoomSpec } from './load/workload.js';
 import type { FanoutResult } from './load/fanout.js';
 import type { IngestResult } from './load/ingest.js';
 import type { BundleResult, OpenResult } from './load/tablet.js';
-import { cpuMicros, rssBytes, startTarget, stopTarget, type Running } from './targets.js';
+import { cpuMicros, rssAfterGc, rssBytes, startTarget, stopTarget, type Running } from './targets.js';
 import type { Workers } from './workers.js';
 
 export interface Figures {
@@ -128,7 +128,7 @@ async function fanoutRun(
 
 export async function benchTarget(started: Running, w: Workers, a: BenchArgs, log: (s: string) => void): Promise<{ figures: Figures; run: Running }> {
   let run = started;
-  const pid = run.proc.pid!;
+  let pid = run.proc.pid!;
   let token = 'bench';
   let reception: string | null = null;
   if (run.target.pamoja) {
@@ -143,30 +143,37 @@ export async function benchTarget(started: Running, w: Workers, a: BenchArgs, lo
 
   if (on('memory')) {
     log('memory per idle connection and per open document');
-    // Added in steps, RSS read after each; the figure is the slope over all steps.
+    // Added in steps; after each, the server collects its garbage (the bench's preload) and RSS is
+    // read. The figure is the slope over the steps.
     const steps = 5;
     const idleRoom = await rooms.make(1);
     const docRooms = await rooms.make(a.docs);
+    // Measured on a fresh process on the same data: a heap that grew while the rooms were registered
+    // would take the first connections into pages it already holds, and RSS would not move.
+    await stopTarget(run);
+    run = await startTarget(run.target, run.dir, run.port);
+    pid = run.proc.pid!;
     await sleep(1500);
+    // The first step of each kind is a warm-up (the room loads, the code paths compile) and is not in
+    // the slope.
     const perStep = Math.max(1, Math.round(a.idleConns / steps));
-    const connPoints: [number, number][] = [[0, rssBytes(pid)]];
-    for (let s = 0; s < steps; s++) {
+    const connPoints: [number, number][] = [];
+    for (let s = 0; s <= steps; s++) {
       await w.call(0, { cmd: 'open', ep, group: `idle${s}`, rooms: idleRoom, perRoom: perStep });
-      await sleep(700);
-      connPoints.push([(s + 1) * perStep, rssBytes(pid)]);
+      connPoints.push([s * perStep, await rssAfterGc(pid)]);
     }
-    const docPoints: [number, number][] = [[0, connPoints.at(-1)![1]]];
-    const docsPerStep = Math.ceil(docRooms.length / steps);
-    for (let s = 0; s < steps; s++) {
+    const docsPerStep = Math.max(1, Math.floor(docRooms.length / (steps + 1)));
+    const docPoints: [number, number][] = [];
+    for (let s = 0; s <= steps; s++) {
       const slice = docRooms.slice(s * docsPerStep, (s + 1) * docsPerStep);
-      if (slice.length) await w.all(slice, (share) => ({ cmd: 'open', ep, group: `docs${s}`, rooms: share, perRoom: 1 }));
-      await sleep(700);
-      docPoints.push([Math.min(docRooms.length, (s + 1) * docsPerStep), rssBytes(pid)]);
+      await w.all(slice, (share) => ({ cmd: 'open', ep, group: `docs${s}`, rooms: share, perRoom: 1 }));
+      docPoints.push([s * docsPerStep, await rssAfterGc(pid)]);
     }
+    log(`  RSS MB by connections: ${connPoints.map(([x, y]) => `${x}:${(y / 2 ** 20).toFixed(1)}`).join(' ')}; by documents: ${docPoints.map(([x, y]) => `${x}:${(y / 2 ** 20).toFixed(1)}`).join(' ')}`);
     f.memPerConnKB = slope(connPoints) / 1024;
-    // Each open document also holds its one connection.
-    f.memPerDocKB = slope(docPoints) / 1024 - f.memPerConnKB;
-    for (let s = 0; s < steps; s++) {
+    // An open document here is a record with its one viewer's connection, in a room of its own.
+    f.memPerDocKB = slope(docPoints) / 1024;
+    for (let s = 0; s <= steps; s++) {
       await Promise.all([w.call(0, { cmd: 'close', group: `idle${s}` }), ...Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: `docs${s}` }))]);
     }
   }

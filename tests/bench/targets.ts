@@ -10,6 +10,7 @@ import type { Dialect } from './client/wire.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const PEERS = path.join(ROOT, 'tests/bench/peers');
+const GC_ON_SIGNAL = path.join(ROOT, 'tests/bench/gc-on-signal.cjs');
 
 export interface Target {
   name: string;
@@ -92,7 +93,8 @@ export async function startTarget(target: Target, dir: string, port?: number): P
   port ??= await freePort();
   fs.mkdirSync(dir, { recursive: true });
   const { args, env } = target.command(port, dir);
-  const [cmd, argv] = pinned(0, [process.execPath, ...args]);
+  // Every server gets the same preload: a full collection on SIGUSR2, for the memory figures.
+  const [cmd, argv] = pinned(0, [process.execPath, '--expose-gc', '--require', GC_ON_SIGNAL, ...args]);
   const t0 = performance.now();
   const proc = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -128,6 +130,13 @@ export function cpuMicros(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) * TICK_US;
+}
+
+/** RSS after asking the server for a full garbage collection (the bench's preload; see gc-on-signal.cjs). */
+export async function rssAfterGc(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((r) => setTimeout(r, 500));
+  return rssBytes(pid);
 }
 
 /** Resident set size in bytes. */

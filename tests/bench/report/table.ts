@@ -23,7 +23,7 @@ export const ROWS: Row[] = [
   { label: 'offline bundle synced + saved', key: 'bundleMs', unit: 'ms', better: 'lower', digits: 1 },
   { label: 'open large record, from disk', key: 'openColdMs', unit: 'ms', better: 'lower', digits: 1 },
   { label: 'open large record, in memory', key: 'openWarmMs', unit: 'ms', better: 'lower', digits: 1 },
-  { label: 'memory per open document', key: 'memPerDocKB', unit: 'KB', better: 'lower', digits: 1 },
+  { label: 'memory per open document (+ its viewer)', key: 'memPerDocKB', unit: 'KB', better: 'lower', digits: 1 },
   { label: 'memory per idle connection', key: 'memPerConnKB', unit: 'KB', better: 'lower', digits: 1 },
   { label: 'cold start', key: 'coldStartMs', unit: 'ms', better: 'lower', digits: 0 },
 ];
