@@ -117,7 +117,11 @@ export class AuditLog {
       const key = mergeKey(actor, entry);
       const earlier = key ? this.mergeIndex.get(key) : undefined;
       if (earlier) {
-        earlier.entry = { ...earlier.entry, newValue: entry.newValue };
+        const e = earlier.entry; // a new object (not spread: see Room.enqueueOut), the caller's stays as it was
+        earlier.entry = {
+          action: e.action, outcome: e.outcome, patientId: e.patientId, visitId: e.visitId, path: e.path,
+          oldValue: e.oldValue, newValue: entry.newValue, detail: e.detail,
+        };
         earlier.at = at;
         continue;
       }

@@ -229,8 +229,13 @@ export class Room {
    * messages it covers, accepted, partly refused or refused whole) and the record-changed event wait
    * until the batch is also fsynced, so "saved" survives a power cut.
    */
-  private enqueueOut(fields: Omit<Outgoing, 'batch' | 'sent'>): void {
-    const entry: Outgoing = { ...fields, batch: this.ctx.queue.batch, sent: false };
+  private enqueueOut(f: Omit<Outgoing, 'batch' | 'sent'>): void {
+    // Written out, not spread: V8 gives every `{ ...f, more }` object a hidden class of its own, which
+    // costs memory per entry and makes every loop over the outbox megamorphic.
+    const entry: Outgoing = {
+      batch: this.ctx.queue.batch, sent: false, diskFirst: f.diskFirst, acks: f.acks, updates: f.updates, sender: f.sender,
+      echo: f.echo, actor: f.actor, fields: f.fields, refusals: f.refusals, malformed: f.malformed,
+    };
     this.outbox.push(entry);
     const b = entry.batch;
     if (this.scheduledBatch === b) return;
@@ -383,7 +388,7 @@ export class Room {
           this.ctx.docs.recordOwner(this.name, e.clientId, conn.actor.userId);
         }
       }
-      kept.push({ ...e, state: e.state === null ? null : stampPresence(e.state, conn.actor) });
+      kept.push({ clientId: e.clientId, clock: e.clock, state: e.state === null ? null : stampPresence(e.state, conn.actor) });
     }
     if (kept.length) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate(kept), conn);
     if (denied.length) conn.send(permissionDenied('You can only set your own presence'));
