@@ -17,12 +17,17 @@ const rowsSeenByAnotherConnection = (dir: string): number => {
   }
 };
 
+/** A queue on a fresh database file with one table `t`, syncing that file's WAL. */
+function queueOnFile(column: string, checkpointEveryMs: number | null = null, syncGapMs = 0) {
+  const dir = tempDir();
+  const db = openDatabase(dir);
+  db.exec(`CREATE TABLE t (v ${column})`);
+  return { dir, db, queue: new CommitQueue(db, () => {}, walPathOf(dir), checkpointEveryMs, syncGapMs) };
+}
+
 describe('commit queue', () => {
   it('runs afterWrite once the batch is committed and afterCommit once it is also fsynced', async () => {
-    const dir = tempDir();
-    const db = openDatabase(dir);
-    db.exec('CREATE TABLE t (v INTEGER)');
-    const queue = new CommitQueue(db, () => {}, walPathOf(dir));
+    const { dir, db, queue } = queueOnFile('INTEGER');
     const events: string[] = [];
     queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
     const first = queue.batch;
@@ -48,10 +53,7 @@ describe('commit queue', () => {
   });
 
   it('checkpoints on its own timer instead of SQLite\'s page count', async () => {
-    const dir = tempDir();
-    const db = openDatabase(dir);
-    db.exec('CREATE TABLE t (v BLOB)');
-    const queue = new CommitQueue(db, () => {}, walPathOf(dir), 50);
+    const { dir, db, queue } = queueOnFile('BLOB', 50);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     // Far past SQLite's default of 1,000 pages, in batches.
     for (let b = 0; b < 20; b++) {
@@ -76,10 +78,7 @@ describe('commit queue', () => {
   });
 
   it('spaces fsyncs by the gap it is given, and close() still syncs and answers what waits', async () => {
-    const dir = tempDir();
-    const db = openDatabase(dir);
-    db.exec('CREATE TABLE t (v INTEGER)');
-    const queue = new CommitQueue(db, () => {}, walPathOf(dir), null, 150);
+    const { dir, db, queue } = queueOnFile('INTEGER', null, 150);
     const synced: [string, number][] = [];
     const t0 = performance.now();
     queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
