@@ -32,7 +32,7 @@ const pamoja = (gate: boolean): Target => ({
       // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (see README).
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
       // The node flags of `npm start` (root package.json; README "Memory").
-      '--enable-source-maps', '--max-semi-space-size=8', '--single-threaded-gc',
+      '--max-semi-space-size=8', '--single-threaded-gc', '--heap-growing-percent=40',
       // The bundle `npm start` runs (built by run.ts before the first target starts).
       path.join(ROOT, 'apps/sync-server/dist/main.mjs'),
     ],

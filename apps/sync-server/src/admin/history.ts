@@ -41,7 +41,7 @@ export interface RecordHistory {
 }
 
 /** Values longer than this were clipped by the gate before they reached the audit. */
-const CLIPPED = /^[\s\S]{500}…$/;
+const CLIPPED = /^[\s\S]{500}\u2026$/;
 
 /** Rows that changed a field's value (refusals are history, but changed nothing). */
 const changesValue = (c: FieldChangeView): boolean => c.outcome === 'applied' || c.outcome === 'conflict';

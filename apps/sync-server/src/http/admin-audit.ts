@@ -2,7 +2,7 @@
 
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
 import { auditCsv, searchAudit } from '../admin/audit-query.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServerContext } from '../context.js';
 import { backupTo } from '../ops/backup.js';
 import type { AppEnv } from './auth.js';

@@ -1,7 +1,7 @@
 // /admin/live, /admin/docs, /admin/connections: what is open and who is on it, right now.
 
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { patientIdFromDocName } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';

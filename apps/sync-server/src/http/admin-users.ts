@@ -1,7 +1,7 @@
 // /admin/users: staff accounts and roles.
 
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLES } from '@pamoja/permissions';
 import type { UserAdmin } from '../admin/users.js';
 import type { AppEnv } from './auth.js';

@@ -1,7 +1,7 @@
 // Validation at the edge of the admin API: zod schemas, and one clear 400 message for bad input.
 
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppEnv } from './auth.js';
 
 export class BadInput extends Error {}

@@ -1,7 +1,7 @@
 // Login, logout and "who am I", plus the middleware that turns a Bearer token into a session.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Role } from '@pamoja/permissions';
 import type { ServerContext } from '../context.js';
 import type { Session } from '../auth/sessions.js';

@@ -1,7 +1,7 @@
 // The patient list, search, registration and return visits.
 
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEXES, PAYMENT_TYPES, docNameFor } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';

@@ -2,7 +2,7 @@
 // their live stream), the day board. The workflow itself lives in ../workflow/.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRole, ROLE_LABELS, type Role } from '@pamoja/permissions';
 import { VISIT_STATUSES } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
