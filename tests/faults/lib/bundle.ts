@@ -1,6 +1,7 @@
-// Bundles the server (our TypeScript, including the workspace packages) into one ES module once per
-// run, so the fault suites restart it in a fraction of the time tsx needs to compile it at every start.
-// Same code, same dependencies (left external, loaded from node_modules); only the transpile moves.
+// Bundles the server once per run, exactly as `npm start` does (apps/sync-server/scripts/bundle.ts),
+// so the fault suites run what a clinic runs and restart it in a fraction of the time tsx needs to
+// compile it at every start. The bundle sits inside node_modules so the native addons it loads at run
+// time (better-sqlite3) resolve from there.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,10 @@ export function serverBundle(): Promise<string> {
     fs.mkdirSync(dir, { recursive: true });
     const out = path.join(dir, `server-${process.pid}.mjs`);
     await bundleServer(out);
-    process.once('exit', () => fs.rmSync(out, { force: true }));
+    process.once('exit', () => {
+      fs.rmSync(out, { force: true });
+      fs.rmSync(`${out}.map`, { force: true });
+    });
     return out;
   })();
   return built;
