@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../helpers/net.js';
+import { serverStartCommand } from '../helpers/start-command.js';
 import type { Dialect } from './client/wire.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const PEERS = path.join(ROOT, 'tests/bench/peers');
 const GC_ON_SIGNAL = path.join(ROOT, 'tests/bench/gc-on-signal.cjs');
+const START = serverStartCommand();
 
 export interface Target {
   name: string;
@@ -31,10 +33,8 @@ const pamoja = (gate: boolean): Target => ({
     args: [
       // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (see README).
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
-      // The node flags of `npm start` (root package.json; README "Memory").
-      '--max-semi-space-size=8', '--single-threaded-gc', '--heap-growing-percent=40',
-      // The bundle `npm start` runs (built by run.ts before the first target starts).
-      path.join(ROOT, 'apps/sync-server/dist/main.mjs'),
+      // As `npm start` runs it: its node flags and the bundle (built by run.ts before the first target starts).
+      ...START.nodeFlags, START.entry,
     ],
     env: {
       PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', SEED_DEMO: '1',
@@ -42,8 +42,8 @@ const pamoja = (gate: boolean): Target => ({
       // The load generator multiplexes a clinic's worth of clients; the per-connection budget is
       // for one human's tablet, so it is raised here (and only here).
       RATE_LIMIT_MSGS_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000',
-      // As `npm start` sets it (README "Memory"): scrypt's 16 MB work areas go back to the system.
-      MALLOC_MMAP_THRESHOLD_: '4194304',
+      // The environment `npm start` sets (README "Memory").
+      ...START.env,
     },
   }),
 });

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../helpers/net.js';
 import { serverBundle } from './bundle.js';
+import { serverStartCommand } from '../../helpers/start-command.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -34,10 +35,12 @@ export class ServerProc {
   }
 
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, [await serverBundle()], {
+    // The node flags and environment of `npm start`, on this run's copy of the same bundle.
+    const { nodeFlags, env } = serverStartCommand();
+    const proc = spawn(process.execPath, [...nodeFlags, await serverBundle()], {
       cwd: ROOT,
       env: {
-        ...process.env, PORT: String(this.port), HOST: '127.0.0.1', DATA_DIR: this.dataDir, LOG_LEVEL: 'error',
+        ...process.env, ...env, PORT: String(this.port), HOST: '127.0.0.1', DATA_DIR: this.dataDir, LOG_LEVEL: 'error',
         UNLOAD_DELAY_MS: '200', ...this.env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseStartScript, serverStartCommand } from '../helpers/start-command.js';
+
+// The bench and the fault suites start the server from `npm start`'s own definition; a change to
+// that script that they cannot read must fail here, not quietly run them with other settings.
+describe('npm start command, as the bench and fault suites read it', () => {
+  it('separates the environment, the node flags and the bundle', () => {
+    const c = parseStartScript('A_B=1 MALLOC_X_=4194304 node --one --two=2 dist/main.mjs', '/srv/app');
+    expect(c).toEqual({ env: { A_B: '1', MALLOC_X_: '4194304' }, nodeFlags: ['--one', '--two=2'], entry: '/srv/app/dist/main.mjs' });
+  });
+
+  it('refuses scripts it cannot read faithfully', () => {
+    expect(() => parseStartScript('tsx src/main.ts', '/x')).toThrow(/should run node/);
+    expect(() => parseStartScript('node --a dist/main.mjs --port 1', '/x')).toThrow(/should end with the bundle/);
+  });
+
+  it('reads the real script: the memory settings the README describes, on the bundle', () => {
+    const c = serverStartCommand();
+    expect(c.env.MALLOC_MMAP_THRESHOLD_).toBe('4194304');
+    expect(c.nodeFlags).toEqual(expect.arrayContaining(['--single-threaded-gc', '--heap-growing-percent=40', '--max-semi-space-size=8']));
+    expect(path.relative(path.resolve(import.meta.dirname, '../..'), c.entry)).toBe(path.join('apps', 'sync-server', 'dist', 'main.mjs'));
+  });
+});
