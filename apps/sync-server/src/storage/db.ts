@@ -25,11 +25,11 @@ CREATE TABLE IF NOT EXISTS sessions (
   revoked_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS doc_updates (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
   doc TEXT NOT NULL,
-  data BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS doc_updates_doc ON doc_updates(doc, seq);
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (doc, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS doc_snapshots (
   doc TEXT PRIMARY KEY,
   data BLOB NOT NULL,
@@ -161,5 +161,25 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   // larger cache fills with log and audit pages under steady editing (measured: 7 MB more RSS).
   db.pragma('cache_size = -2000');
   db.exec(SCHEMA);
+  migrateDocUpdates(db);
   return db;
+}
+
+/**
+ * Databases from before the update log was keyed by (doc, seq): their log was a rowid table with
+ * AUTOINCREMENT and a (doc, seq) index, so every accepted edit changed three b-trees (the table, the
+ * index and sqlite_sequence) where one now does. The rows, their seq numbers and the snapshots that
+ * refer to them are kept as they are; DocStore numbers new rows past the highest seq in use.
+ */
+function migrateDocUpdates(db: DB): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'doc_updates'").get() as { sql: string } | undefined;
+  if (!row || !/AUTOINCREMENT/i.test(row.sql)) return;
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE doc_updates_keyed (doc TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (doc, seq)) WITHOUT ROWID;
+      INSERT INTO doc_updates_keyed (doc, seq, data) SELECT doc, seq, data FROM doc_updates;
+      DROP TABLE doc_updates;
+      ALTER TABLE doc_updates_keyed RENAME TO doc_updates;
+    `);
+  })();
 }

@@ -14,7 +14,7 @@ export class DocStore {
   private readonly q: {
     snapshot: import('better-sqlite3').Statement<[string], { data: Buffer; upto_seq: number }>;
     updates: import('better-sqlite3').Statement<[string, number], { data: Buffer }>;
-    insert: import('better-sqlite3').Statement<[string, Uint8Array]>;
+    insert: import('better-sqlite3').Statement<[string, number, Uint8Array]>;
     maxSeq: import('better-sqlite3').Statement<[string], { m: number | null }>;
     putSnapshot: import('better-sqlite3').Statement<[string, Uint8Array, number, string]>;
     deleteUpTo: import('better-sqlite3').Statement<[string, number]>;
@@ -28,7 +28,7 @@ export class DocStore {
     this.q = {
       snapshot: db.prepare('SELECT data, upto_seq FROM doc_snapshots WHERE doc = ?'),
       updates: db.prepare('SELECT data FROM doc_updates WHERE doc = ? AND seq > ? ORDER BY seq'),
-      insert: db.prepare('INSERT INTO doc_updates (doc, data) VALUES (?, ?)'),
+      insert: db.prepare('INSERT INTO doc_updates (doc, seq, data) VALUES (?, ?, ?)'),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM doc_updates WHERE doc = ?'),
       putSnapshot: db.prepare(
         `INSERT INTO doc_snapshots (doc, data, upto_seq, updated_at) VALUES (?, ?, ?, ?)
@@ -42,7 +42,19 @@ export class DocStore {
       ),
       names: db.prepare('SELECT doc FROM doc_snapshots UNION SELECT DISTINCT doc FROM doc_updates'),
     };
+    const used = db.prepare(
+      'SELECT max(coalesce((SELECT max(seq) FROM doc_updates), 0), coalesce((SELECT max(upto_seq) FROM doc_snapshots), 0)) AS m',
+    ).get() as { m: number };
+    this.nextSeq = used.m + 1;
   }
+
+  /**
+   * The next log row's number. One counter for all documents, only ever rising: a snapshot covers a
+   * document's rows up to its `upto_seq`, so a number used before (even by rows a compaction has
+   * since deleted) must never come back, or a later edit would be read as already in the snapshot.
+   * Like the audit chain (AuditLog), it assumes one server process per data directory.
+   */
+  private nextSeq = 0;
 
   exists(docName: string): boolean {
     return this.q.exists.get(docName, docName) !== undefined;
@@ -69,7 +81,7 @@ export class DocStore {
   /** Queues an accepted update; it is on disk once the queue's next batch commits. */
   append(docName: string, update: Uint8Array): void {
     this.queue.write(() => {
-      this.q.insert.run(docName, update);
+      this.q.insert.run(docName, this.nextSeq++, update);
     });
   }
 
