@@ -11,6 +11,8 @@ import { serverBundle } from './bundle.js';
 import { serverStartCommand } from '../../helpers/start-command.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
+/** The node flags and environment of `npm start`, used on this run's copy of the same bundle. */
+const START = serverStartCommand();
 
 
 export class ServerProc {
@@ -35,12 +37,10 @@ export class ServerProc {
   }
 
   async start(): Promise<void> {
-    // The node flags and environment of `npm start`, on this run's copy of the same bundle.
-    const { nodeFlags, env } = serverStartCommand();
-    const proc = spawn(process.execPath, [...nodeFlags, await serverBundle()], {
+    const proc = spawn(process.execPath, [...START.nodeFlags, await serverBundle()], {
       cwd: ROOT,
       env: {
-        ...process.env, ...env, PORT: String(this.port), HOST: '127.0.0.1', DATA_DIR: this.dataDir, LOG_LEVEL: 'error',
+        ...process.env, ...START.env, PORT: String(this.port), HOST: '127.0.0.1', DATA_DIR: this.dataDir, LOG_LEVEL: 'error',
         UNLOAD_DELAY_MS: '200', ...this.env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
