@@ -160,26 +160,26 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   // are read once when a room opens and the operating system caches the file anyway, while the
   // larger cache fills with log and audit pages under steady editing (measured: 7 MB more RSS).
   db.pragma('cache_size = -2000');
-  db.exec(SCHEMA);
-  migrateDocUpdates(db);
+  db.transaction(() => {
+    const rowidLog = setAsideRowidLog(db);
+    db.exec(SCHEMA);
+    if (rowidLog) {
+      db.exec(`INSERT INTO doc_updates (doc, seq, data) SELECT doc, seq, data FROM ${rowidLog}; DROP TABLE ${rowidLog};`);
+    }
+  })();
   return db;
 }
 
 /**
  * Databases from before the update log was keyed by (doc, seq): their log was a rowid table with
  * AUTOINCREMENT and a (doc, seq) index, so every accepted edit changed three b-trees (the table, the
- * index and sqlite_sequence) where one now does. The rows, their seq numbers and the snapshots that
- * refer to them are kept as they are; DocStore numbers new rows past the highest seq in use.
+ * index and sqlite_sequence) where one now does. That table is renamed out of the way (its index goes
+ * with it), SCHEMA creates the keyed one and the rows are copied over with their seq numbers, so the
+ * snapshots that refer to them stay right; DocStore numbers new rows past the highest seq in use.
  */
-function migrateDocUpdates(db: DB): void {
+function setAsideRowidLog(db: DB): string | null {
   const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'doc_updates'").get() as { sql: string } | undefined;
-  if (!row || !/AUTOINCREMENT/i.test(row.sql)) return;
-  db.transaction(() => {
-    db.exec(`
-      CREATE TABLE doc_updates_keyed (doc TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (doc, seq)) WITHOUT ROWID;
-      INSERT INTO doc_updates_keyed (doc, seq, data) SELECT doc, seq, data FROM doc_updates;
-      DROP TABLE doc_updates;
-      ALTER TABLE doc_updates_keyed RENAME TO doc_updates;
-    `);
-  })();
+  if (!row || !/AUTOINCREMENT/i.test(row.sql)) return null;
+  db.exec('ALTER TABLE doc_updates RENAME TO doc_updates_rowid');
+  return 'doc_updates_rowid';
 }

@@ -23,6 +23,13 @@ export class DocStore {
     exists: import('better-sqlite3').Statement<[string, string], { x: number }>;
     names: import('better-sqlite3').Statement<[], { doc: string }>;
   };
+  /**
+   * The next log row's number. One counter for all documents, only ever rising: a snapshot covers a
+   * document's rows up to its `upto_seq`, so a number used before (even by rows a compaction has
+   * since deleted) must never come back, or a later edit would be read as already in the snapshot.
+   * Like the audit chain (AuditLog), it assumes one server process per data directory.
+   */
+  private nextSeq: number;
 
   constructor(private readonly db: DB, private readonly queue: CommitQueue) {
     this.q = {
@@ -47,14 +54,6 @@ export class DocStore {
     ).get() as { m: number };
     this.nextSeq = used.m + 1;
   }
-
-  /**
-   * The next log row's number. One counter for all documents, only ever rising: a snapshot covers a
-   * document's rows up to its `upto_seq`, so a number used before (even by rows a compaction has
-   * since deleted) must never come back, or a later edit would be read as already in the snapshot.
-   * Like the audit chain (AuditLog), it assumes one server process per data directory.
-   */
-  private nextSeq = 0;
 
   exists(docName: string): boolean {
     return this.q.exists.get(docName, docName) !== undefined;
