@@ -13,25 +13,46 @@ export interface Change {
   field: string | null;
   /** True when the item sits inside a nested type of the unit rather than in the unit itself. */
   nested: boolean;
+  /** The field's path (`unit/field`), or the unit's when there is no field: audit rows and grouping. */
+  path: string;
 }
 
 type AnyType = Y.AbstractType<any>;
+
+/** Where a Y type sits in the record: the unit it belongs to, and for a nested type the field holding it. */
+interface Location {
+  segs: string[];
+  unit: UnitPath | null;
+  /** How many names below the unit the type is (0: the unit itself). */
+  depth: number;
+  /** For a nested type: the unit's field that holds it, or null (inside a sequence). */
+  inner: string | null;
+}
+
+/**
+ * A type never moves within its document, so where it sits is worked out once per type, not once per
+ * change: every keystroke in a field would otherwise rebuild the same names and unit path. Entries go
+ * with their types when a record is unloaded.
+ */
+const locations = new WeakMap<AnyType, Location>();
 
 function rootName(doc: Y.Doc, type: AnyType): string {
   for (const [name, t] of doc.share) if (t === type) return name;
   return '?';
 }
 
-/** Names from the root to `type`: map keys, or `#` for a step through a sequence (array/text/xml). */
-export function segmentsOf(doc: Y.Doc, type: AnyType, cache: Map<AnyType, string[]>): string[] {
-  const hit = cache.get(type);
+function locationOf(doc: Y.Doc, type: AnyType): Location {
+  const hit = locations.get(type);
   if (hit) return hit;
   const item = type._item;
-  let segs: string[];
-  if (item === null) segs = [rootName(doc, type)];
-  else segs = [...segmentsOf(doc, item.parent as AnyType, cache), item.parentSub ?? '#'];
-  cache.set(type, segs);
-  return segs;
+  // Names from the root to `type`: map keys, or `#` for a step through a sequence (array/text/xml).
+  const segs = item === null ? [rootName(doc, type)] : [...locationOf(doc, item.parent as AnyType).segs, item.parentSub ?? '#'];
+  const { unit, depth } = locate(segs);
+  const name = depth > 0 ? segs[segs.length - depth]! : null;
+  const loc: Location = { segs, unit, depth, inner: name !== null && name !== '#' ? name : null };
+  // A root type not yet in `doc.share` ('?') is named later; only what is settled is kept.
+  if (segs[0] !== '?') locations.set(type, loc);
+  return loc;
 }
 
 function locate(segs: string[]): { unit: UnitPath | null; depth: number } {
@@ -44,13 +65,12 @@ function locate(segs: string[]): { unit: UnitPath | null; depth: number } {
   return { unit: null, depth: 0 };
 }
 
-export function describe(doc: Y.Doc, op: Change['op'], item: Y.Item, cache: Map<AnyType, string[]>): Change {
-  const parent = item.parent as AnyType;
-  const segs = segmentsOf(doc, parent, cache);
-  const { unit, depth } = locate(segs);
-  if (depth === 0) return { op, item, unit, field: item.parentSub, nested: false };
-  const inner = segs[segs.length - depth];
-  return { op, item, unit, field: inner && inner !== '#' ? inner : null, nested: true };
+export function describe(doc: Y.Doc, op: Change['op'], item: Y.Item): Change {
+  const loc = locationOf(doc, item.parent as AnyType);
+  const unit = loc.unit;
+  const field = loc.depth === 0 ? item.parentSub : loc.inner;
+  const path = !unit ? `(unknown)/${field ?? ''}` : field ? `${unit.path}/${field}` : unit.path;
+  return { op, item, unit, field, nested: loc.depth > 0, path };
 }
 
 /** Was this struct created by the current transaction? */

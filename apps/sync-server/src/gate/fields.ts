@@ -20,27 +20,24 @@ export function clip(v: unknown): unknown {
   return v;
 }
 
-export function pathOf(c: Change): string {
-  if (!c.unit) return `(unknown)/${c.field ?? ''}`;
-  return c.field ? `${c.unit.path}/${c.field}` : c.unit.path;
-}
-
 /** Names every inserted and deleted item's unit and field, inside the transaction. */
 export function readChanges(tr: Y.Transaction, inserted: Y.Item[], deleted: Y.Item[]): Omit<TxView, 'tr'> {
   const doc = tr.doc;
-  const cache = new Map<Y.AbstractType<any>, string[]>();
-  const deletedNow = new Set(deleted);
-  const changes: Change[] = [
-    ...inserted.map((it) => describe(doc, 'insert', it, cache)),
-    ...deleted.map((it) => describe(doc, 'delete', it, cache)),
-  ];
+  const changes: Change[] = [];
+  for (const it of inserted) changes.push(describe(doc, 'insert', it));
+  for (const it of deleted) changes.push(describe(doc, 'delete', it));
+  let deletedNow: Set<Y.Item> | null = null;
   const prevCache = new Map<string, Y.Item | null>();
   const previous = (c: Change): Y.Item | null => {
     const key = c.item.parentSub;
     if (key === null) return null;
-    const k = pathOf(c);
-    if (!prevCache.has(k)) prevCache.set(k, previousVisible(tr, c.item.parent as Y.AbstractType<any>, key, deletedNow));
-    return prevCache.get(k) ?? null;
+    let prev = prevCache.get(c.path);
+    if (prev === undefined) {
+      deletedNow ??= new Set(deleted);
+      prev = previousVisible(tr, c.item.parent as Y.AbstractType<any>, key, deletedNow);
+      prevCache.set(c.path, prev);
+    }
+    return prev;
   };
   return { changes, previous };
 }
@@ -48,10 +45,9 @@ export function readChanges(tr: Y.Transaction, inserted: Y.Item[], deleted: Y.It
 export function groupByField(changes: Change[]): Map<string, Change[]> {
   const byField = new Map<string, Change[]>();
   for (const c of changes) {
-    const p = pathOf(c);
-    const list = byField.get(p);
+    const list = byField.get(c.path);
     if (list) list.push(c);
-    else byField.set(p, [c]);
+    else byField.set(c.path, [c]);
   }
   return byField;
 }
@@ -97,7 +93,9 @@ export function fieldRows(view: TxView, byField: Map<string, Change[]>, refused:
         }
         const sawPrev = prev === null || news.length === 0 ||
           news.some((c) => c.item.origin !== null && Y.compareIDs(c.item.origin, prev.lastId));
-        const differs = JSON.stringify(oldValue) !== JSON.stringify(newValue);
+        const differs = typeof oldValue === 'object' || typeof newValue === 'object'
+          ? JSON.stringify(oldValue) !== JSON.stringify(newValue)
+          : oldValue !== newValue;
         if (!sawPrev && differs && last) {
           const parent = last.item.parent as Y.AbstractType<any>;
           const winnerItem = parent._map.get(last.item.parentSub!);

@@ -64,21 +64,24 @@ export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
 
 /**
- * Which clients the update writes new structs for, and up to where. A live edit carries one client
- * whose structs all start at or past what the server has: read just the header. Anything else gets
- * Yjs's full parse.
+ * Records in `ends` which clients the update writes new structs for, and up to where. A live edit
+ * carries one client whose structs all start at or past what the server has: read just the header.
+ * Anything else gets Yjs's full parse.
  */
-function newStructRanges(update: Uint8Array, doc: Y.Doc): { to: Map<number, number> } {
+function addStructRanges(update: Uint8Array, doc: Y.Doc, ends: Map<number, number>): void {
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
-  if (clients === 0) return { to: new Map() };
+  if (clients === 0) return;
   if (clients === 1) {
     const structs = decoding.readVarUint(d);
     const client = decoding.readVarUint(d);
     const clock = decoding.readVarUint(d);
-    if (structs > 0 && clock >= Y.getState(doc.store, client)) return { to: new Map([[client, clock + 1]]) };
+    if (structs > 0 && clock >= Y.getState(doc.store, client)) {
+      ends.set(client, Math.max(clock + 1, ends.get(client) ?? 0));
+      return;
+    }
   }
-  return Y.parseUpdateMeta(update);
+  for (const [client, end] of Y.parseUpdateMeta(update).to) ends.set(client, Math.max(end, ends.get(client) ?? 0));
 }
 
 /**
@@ -100,9 +103,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   const ends = new Map<number, number>();
   try {
-    for (const update of batch) {
-      for (const [client, end] of newStructRanges(update, doc).to) ends.set(client, Math.max(end, ends.get(client) ?? 0));
-    }
+    for (const update of batch) addStructRanges(update, doc, ends);
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;
@@ -188,7 +189,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
 
     // A change inside a refused new type goes with it.
     const refusedTypes = new Set<Y.AbstractType<any>>();
-    for (const [c] of refused) if (c.op === 'insert' && c.item.content instanceof Y.ContentType) refusedTypes.add(c.item.content.type);
+    if (refused.size) for (const [c] of refused) if (c.op === 'insert' && c.item.content instanceof Y.ContentType) refusedTypes.add(c.item.content.type);
     if (refusedTypes.size) {
       for (const c of changes) {
         if (refused.has(c) || c.op !== 'insert') continue;

@@ -34,8 +34,7 @@ export function judge(change: Change, ctx: RuleContext): string | null {
   if (!canWriteKind(ctx.role, unit.kind)) return refusalReason(ctx.role, unit.kind);
   if (item.content instanceof Y.ContentDoc) return 'Embedded documents are not allowed in a record';
 
-  const fieldPath = field ? `${unit.path}/${field}` : unit.path;
-  const locker = ctx.lockedBy(fieldPath, unit.path);
+  const locker = ctx.lockedBy(change.path, unit.path);
   if (locker) {
     const what = field && MAP_SPECS[unit.kind]?.keys ? field : UNIT_LABELS[unit.kind];
     return `${locker} is editing ${what} (locked); your change was undone`;

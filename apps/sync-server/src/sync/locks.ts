@@ -22,6 +22,11 @@ export class LockTable {
 
   constructor(private readonly idleMs = LOCK_IDLE_MS) {}
 
+  /** Locks held (some may have expired and not yet been swept). */
+  get size(): number {
+    return this.locks.size;
+  }
+
   list(now = Date.now()): Lock[] {
     this.expire(now);
     return [...this.locks.values()];

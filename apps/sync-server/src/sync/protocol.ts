@@ -1,8 +1,6 @@
 // The y-websocket wire format (sync, awareness, auth, query-awareness) plus our JSON extension,
 // which only clients that asked for it (`?ext=1`) ever receive.
 
-import * as encoding from 'lib0/encoding';
-
 export const MSG_SYNC = 0;
 export const MSG_AWARENESS = 1;
 export const MSG_AUTH = 2;
@@ -24,33 +22,59 @@ export const CLOSE = {
   tooLarge: 1009,
 } as const;
 
+// Outgoing messages are written straight into a Buffer of their exact size. A small Buffer is a view
+// into Node's shared pool, where lib0's encoder would allocate a 100-byte ArrayBuffer and then copy it
+// into a second one: every update the server fans out pays this once, and every ArrayBuffer is memory
+// the young-generation collector must sweep.
+
+function varUintLength(n: number): number {
+  let len = 1;
+  while (n > 0x7f) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarUint(buf: Buffer, at: number, n: number): number {
+  while (n > 0x7f) {
+    buf[at++] = 0x80 | (n & 0x7f);
+    n = Math.floor(n / 128);
+  }
+  buf[at++] = n;
+  return at;
+}
+
+/** `head` (each a one-byte varUint), then `payload` as a varUint8Array or a varString. */
+function message(head: readonly number[], payload: Uint8Array | string): Uint8Array {
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const buf = Buffer.allocUnsafe(head.length + varUintLength(bytes) + bytes);
+  let at = 0;
+  for (const h of head) buf[at++] = h;
+  at = writeVarUint(buf, at, bytes);
+  if (typeof payload === 'string') buf.write(payload, at);
+  else buf.set(payload, at);
+  return buf;
+}
+
+const SYNC_HEADS = [[MSG_SYNC, SYNC_STEP1], [MSG_SYNC, SYNC_STEP2], [MSG_SYNC, SYNC_UPDATE]] as const;
+const AWARENESS_HEAD = [MSG_AWARENESS] as const;
+const DENIED_HEAD = [MSG_AUTH, 0] as const;
+const EXT_HEAD = [MSG_EXT] as const;
+
 export function syncMessage(step: number, payload: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MSG_SYNC);
-  encoding.writeVarUint(e, step);
-  encoding.writeVarUint8Array(e, payload);
-  return encoding.toUint8Array(e);
+  return message(SYNC_HEADS[step] ?? [MSG_SYNC, step], payload);
 }
 
 export function awarenessMessage(update: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MSG_AWARENESS);
-  encoding.writeVarUint8Array(e, update);
-  return encoding.toUint8Array(e);
+  return message(AWARENESS_HEAD, update);
 }
 
 /** The protocol's own refusal: stock clients log "Permission denied ... <reason>". */
 export function permissionDenied(reason: string): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MSG_AUTH);
-  encoding.writeVarUint(e, 0);
-  encoding.writeVarString(e, reason);
-  return encoding.toUint8Array(e);
+  return message(DENIED_HEAD, reason);
 }
 
 export function extMessage(body: object): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, MSG_EXT);
-  encoding.writeVarString(e, JSON.stringify(body));
-  return encoding.toUint8Array(e);
+  return message(EXT_HEAD, JSON.stringify(body));
 }

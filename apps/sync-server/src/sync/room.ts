@@ -212,7 +212,7 @@ export class Room {
       oldValue: f.oldValue, newValue: f.newValue, detail: f.reason ?? null,
     }));
     ctx.audit.record(actor, entries);
-    this.locks.touch(actor.userId, result.fields.map((f) => f.path));
+    if (this.locks.size) this.locks.touch(actor.userId, result.fields.map((f) => f.path));
     if (result.conflicts.length) this.recordConflicts(actor, result);
     if (this.patientId && result.fields.some((f) => SUMMARY_FIELDS.test(f.path))) ctx.patients.refresh(this.patientId, this.doc);
     if (this.updatesSinceSnapshot >= ctx.config.snapshotEvery) this.compact();
@@ -254,13 +254,19 @@ export class Room {
       if (!e.sent) ready.push(e);
     }
     if (ready.length === 0) return;
-    const msgs = ready.map((e) => e.updates.map((u) => syncMessage(SYNC_UPDATE, u)));
+    const msgs: Uint8Array[][] = [];
+    for (const e of ready) {
+      const m: Uint8Array[] = [];
+      for (const u of e.updates) m.push(syncMessage(SYNC_UPDATE, u));
+      msgs.push(m);
+    }
     for (const c of this.conns) {
       c.cork();
-      ready.forEach((e, i) => {
-        if (c === e.sender && !e.echo) return; // the sender has its own change already
+      for (let i = 0; i < ready.length; i++) {
+        const e = ready[i]!;
+        if (c === e.sender && !e.echo) continue; // the sender has its own change already
         for (const m of msgs[i]!) c.send(m);
-      });
+      }
       c.uncork();
     }
     for (const e of ready) {
@@ -294,8 +300,17 @@ export class Room {
       if (e.fields.length) this.ctx.events.emit('record-changed', { docName: this.name, patientId: this.patientId, actor: e.actor, fields: e.fields });
       if (e.sender && e.acks) acks.set(e.sender, (acks.get(e.sender) ?? 0) + e.acks);
     }
+    // Usually every sender is answered for one message: they share one encoded acknowledgement.
     const at = new Date().toISOString();
-    for (const [c, count] of acks) c.send(extMessage({ type: 'saved', at, count }));
+    let ack: Uint8Array | null = null;
+    let ackCount = 0;
+    for (const [c, count] of acks) {
+      if (ack === null || count !== ackCount) {
+        ack = extMessage({ type: 'saved', at, count });
+        ackCount = count;
+      }
+      c.send(ack);
+    }
   }
 
   private tellRefused(conn: Conn, refusals: { path: string; reason: string; tried: unknown }[]): void {

@@ -9,6 +9,9 @@ import { criticalValueMessage, labOrderedMessage, resultsReadyMessage, urgentTri
 const URGENT_CATEGORIES = new Set(['EMERGENCY', 'URGENT']);
 /** Sections whose changes can move a visit, change its priority or tell someone. */
 const RELEVANT = new Set(['workflow', 'triage', 'labOrders', 'labResults']);
+/** Sections whose writer is the visit's triage nurse, or its clinician. */
+const TRIAGE_PARTS = new Set(['triage', 'vitals', 'assessment']);
+const CONSULTATION_PARTS = new Set(['consultation', 'notes', 'diagnoses', 'prescriptions', 'labOrders']);
 
 interface Touched {
   visitId: string;
@@ -33,8 +36,8 @@ function touched(fields: RecordChanged['fields']): Touched[] {
 function contributions(actor: RecordChanged['actor'], changes: Touched[]): Contribution[] {
   const out: Contribution[] = [];
   for (const c of changes) {
-    if (actor.role === 'NURSE' && ['triage', 'vitals', 'assessment'].includes(c.section)) out.push({ visitId: c.visitId, part: 'triage', userId: actor.userId });
-    if (actor.role === 'CLINICAL_OFFICER' && ['consultation', 'notes', 'diagnoses', 'prescriptions', 'labOrders'].includes(c.section)) {
+    if (actor.role === 'NURSE' && TRIAGE_PARTS.has(c.section)) out.push({ visitId: c.visitId, part: 'triage', userId: actor.userId });
+    if (actor.role === 'CLINICAL_OFFICER' && CONSULTATION_PARTS.has(c.section)) {
       out.push({ visitId: c.visitId, part: 'consultation', userId: actor.userId });
     }
     if (actor.role === 'CLINICAL_OFFICER' && c.section === 'labOrders' && c.key && c.oldValue === null) {
