@@ -28,8 +28,8 @@ export const HELP = `npm run bench -- [flags]
   --rooms N         rooms they spread over (default 100; issue target 500)
   --rate N          updates/s sent in that run, all writers together (default 500)
   --duration S      seconds per fan-out run (default 10)
-  --repeat N        fan-out runs per scenario over the same connections; the table shows the median
-                    (default 3; each run's figures are logged and kept in the JSON)
+  --repeat N        fan-out runs per scenario and server, interleaved across servers; the table shows
+                    the median (default 3; each run's figures are logged and kept in the JSON)
   --hot-conns N     connections in the one hot room (default 50)
   --hot-rate N      updates/s in the hot room (default 100)
   --writers N       ingest writers, one room each (default 20)

@@ -1,5 +1,5 @@
 // `npm run bench`: the same workload against Pamoja (gate on and off) and, in the same run, the
-// y-websocket 2 server and Hocuspocus 3 + SQLite. Server on core 0, load on core 1. See README "Benchmark".
+// y-websocket 2 server and Hocuspocus 3 + SQLite. Servers on core 0, load on core 1. See README "Benchmark".
 
 import { execFileSync, execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HELP, parseBenchArgs } from './args.js';
 import { ensurePeers } from './peers/ensure.js';
-import { benchTarget, type Figures } from './scenarios.js';
+import { TargetBench, type Figures } from './scenarios.js';
 import { hasTaskset, PEERS, ROOT, startTarget, stopTarget, TARGETS } from './targets.js';
 import { Workers } from './workers.js';
 import { renderTable } from './report/table.js';
@@ -27,27 +27,50 @@ if (hasTaskset) execFileSync('taskset', ['-cp', '1', String(process.pid)], { std
 else log('taskset or a second core is missing: server and load share the CPU, figures are not comparable');
 
 const workers = new Workers(args.workers);
-const results: { name: string; figures: Figures }[] = [];
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pamoja-bench-'));
+const on = (s: string): boolean => args.scenarios.includes(s);
+const SETTLE_MS = 6000;
+const benches: TargetBench[] = [];
 try {
+  // Every server is started (and measured for memory, which restarts it) before any fan-out run.
   for (const target of targets) {
     log(`=== ${target.name}`);
-    const dir = path.join(scratch, target.name.replace(/\W+/g, '-'));
-    let run = await startTarget(target, dir);
-    try {
-      const out = await benchTarget(run, workers, args, (s) => log(`${target.name}: ${s}`));
-      run = out.run;
-      results.push({ name: target.name, figures: out.figures });
-      const f = out.figures;
-      log(`${target.name}: delivered ${(f.manyDelivered * 100).toFixed(1)}% / ${(f.hotDelivered * 100).toFixed(1)}% of fan-out messages; ${f.ingestAcks} acks for ${f.ingestSent} updates`);
-    } finally {
-      await stopTarget(run);
+    const run = await startTarget(target, path.join(scratch, target.name.replace(/\W+/g, '-')));
+    const b = await TargetBench.prepare(run, workers, args, (s) => log(`${target.name}: ${s}`));
+    benches.push(b);
+    if (on('memory')) await b.memory();
+  }
+  // Fan-out: runs interleaved across the servers (1 of each, 2 of each, ..., every other round in
+  // reverse order), so noise on a shared machine falls on all of them alike.
+  for (const kind of ['many', 'hot'] as const) {
+    if (!on(kind)) continue;
+    log(`=== fan-out (${kind}), runs interleaved across servers`);
+    const sessions = [];
+    for (const b of benches) sessions.push({ b, s: await b.openFanout(kind) });
+    // Work the servers deferred while the rooms were registered (Pamoja's checkpoint of the
+    // registrations) is not part of the steady fan-out measured.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    for (let r = 0; r < args.repeat; r++) {
+      for (const { b, s } of r % 2 ? [...sessions].reverse() : sessions) await b.fanoutOnce(s);
     }
+    for (const { b, s } of sessions) b.closeFanout(s);
+  }
+  for (const b of benches) {
+    log(`=== ${b.run.target.name}`);
+    if (on('ingest')) await b.ingest();
+    if (on('bundle')) await b.bundle();
+    if (on('large')) await b.large();
+    if (on('start')) await b.coldStart();
+    const f = b.f;
+    log(`${b.run.target.name}: delivered ${((f.manyDelivered ?? NaN) * 100).toFixed(1)}% / ${((f.hotDelivered ?? NaN) * 100).toFixed(1)}% of fan-out messages; ${f.ingestAcks} acks for ${f.ingestSent} updates`);
+    await stopTarget(b.run);
   }
 } finally {
+  for (const b of benches) await stopTarget(b.run);
   workers.close();
   fs.rmSync(scratch, { recursive: true, force: true });
 }
+const results: { name: string; figures: Figures }[] = benches.map((b) => ({ name: b.run.target.name, figures: b.f as Figures }));
 
 console.log('\n' + renderTable(results));
 const pamoja = results.find((r) => r.name === 'Pamoja');

@@ -1,4 +1,4 @@
-// One target's whole benchmark: the same scenarios in the same order for every server.
+// The benchmark's scenarios for one server: the same scenarios, with the same parameters, for every server.
 
 import { newId } from '@pamoja/schema';
 import type { Endpoint } from './client/conn.js';
@@ -103,56 +103,66 @@ interface FanoutFigures {
   runs: { p50: number; p99: number }[];
 }
 
-/** `repeat` fan-out runs over the same open connections; medians of their p50 and p99. */
-async function fanoutRun(
-  w: Workers, ep: Endpoint, rooms: RoomSpec[], perRoom: number, rate: number, durationS: number, repeat: number, group: string,
-  log: (s: string) => void,
-): Promise<FanoutFigures> {
-  await w.all(rooms, (share) => ({ cmd: 'open', ep, group, rooms: share, perRoom }));
-  const active = Math.min(w.size, rooms.length);
-  const params = { rate: rate / active, durationMs: durationS * 1000, warmupMs: Math.min(3000, durationS * 200), writersPerRoom: 7 };
-  const runs: { p50: number; p99: number; delivered: number }[] = [];
-  for (let r = 0; r < repeat; r++) {
-    const results = (await w.all<FanoutResult, RoomSpec>(rooms, () => ({ cmd: 'fanout', group, params }))).filter(Boolean);
-    const samples = results.flatMap((x) => x.samples).sort((a, b) => a - b);
-    const expected = results.reduce((s, x) => s + x.expected, 0);
-    const run = { p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN };
-    log(`  run ${r + 1}/${repeat}: p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${samples.length} samples`);
-    runs.push(run);
-  }
-  return {
-    p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), delivered: Math.min(...runs.map((x) => x.delivered)),
-    runs: runs.map(({ p50, p99 }) => ({ p50, p99 })),
-  };
+type FanoutKind = 'many' | 'hot';
+
+/** One fan-out scenario on one server: its rooms, and its runs so far. */
+interface FanoutSession {
+  kind: FanoutKind;
+  rooms: RoomSpec[];
+  perRoom: number;
+  params: { rate: number; durationMs: number; warmupMs: number; writersPerRoom: number };
+  runs: { p50: number; p99: number; delivered: number }[];
+  /** Many rooms: RSS sampled every 100 ms while the connections are open; the peak is kept. */
+  sampler: NodeJS.Timeout | null;
+  peak: number;
 }
 
-export async function benchTarget(started: Running, w: Workers, a: BenchArgs, log: (s: string) => void): Promise<{ figures: Figures; run: Running }> {
-  let run = started;
-  let pid = run.proc.pid!;
-  let token = 'bench';
-  let reception: string | null = null;
-  if (run.target.pamoja) {
-    const login = async (u: string): Promise<string> => (await post<{ token: string }>(run.base, null, '/api/auth/login', { username: u, password: 'demo' })).token;
-    token = await login('nurse');
-    reception = await login('reception');
-  }
-  const ep: Endpoint = { dialect: run.target.dialect, base: run.base.replace('http', 'ws'), token, pamoja: run.target.pamoja };
-  const rooms = new Rooms(run, reception);
-  const f: Partial<Figures> = {};
-  const on = (s: string): boolean => a.scenarios.includes(s);
+/**
+ * One server's benchmark, scenario by scenario. run.ts calls the fan-out scenarios of all servers
+ * interleaved (run 1 of each server, then run 2 of each, ...), so a slow minute on a shared machine
+ * lands on every server instead of on whichever was running then; the other scenarios run one server
+ * after the other.
+ */
+export class TargetBench {
+  readonly f: Partial<Figures> = {};
+  private pid: number;
 
-  if (on('memory')) {
-    log('memory per idle connection and per open document');
+  private constructor(
+    public run: Running,
+    private readonly w: Workers,
+    private readonly a: BenchArgs,
+    private readonly log: (s: string) => void,
+    private readonly ep: Endpoint,
+    private readonly rooms: Rooms,
+  ) {
+    this.pid = run.proc.pid!;
+  }
+
+  static async prepare(run: Running, w: Workers, a: BenchArgs, log: (s: string) => void): Promise<TargetBench> {
+    let token = 'bench';
+    let reception: string | null = null;
+    if (run.target.pamoja) {
+      const login = async (u: string): Promise<string> => (await post<{ token: string }>(run.base, null, '/api/auth/login', { username: u, password: 'demo' })).token;
+      token = await login('nurse');
+      reception = await login('reception');
+    }
+    const ep: Endpoint = { dialect: run.target.dialect, base: run.base.replace('http', 'ws'), token, pamoja: run.target.pamoja };
+    return new TargetBench(run, w, a, log, ep, new Rooms(run, reception));
+  }
+
+  async memory(): Promise<void> {
+    const { w, a, ep, f } = this;
+    this.log('memory per idle connection and per open document');
     // Added in steps; after each, the server collects its garbage (the bench's preload) and RSS is
     // read. The figure is the slope over the steps.
     const steps = 5;
-    const idleRoom = await rooms.make(1);
-    const docRooms = await rooms.make(a.docs);
+    const idleRoom = await this.rooms.make(1);
+    const docRooms = await this.rooms.make(a.docs);
     // Measured on a fresh process on the same data: a heap that grew while the rooms were registered
     // would take the first connections into pages it already holds, and RSS would not move.
-    await stopTarget(run);
-    run = await startTarget(run.target, run.dir, run.port);
-    pid = run.proc.pid!;
+    await stopTarget(this.run);
+    this.run = await startTarget(this.run.target, this.run.dir, this.run.port);
+    this.pid = this.run.proc.pid!;
     await sleep(1500);
     // The first step of each kind is a warm-up (the room loads, the code paths compile) and is not in
     // the slope.
@@ -160,16 +170,16 @@ export async function benchTarget(started: Running, w: Workers, a: BenchArgs, lo
     const connPoints: [number, number][] = [];
     for (let s = 0; s <= steps; s++) {
       await w.call(0, { cmd: 'open', ep, group: `idle${s}`, rooms: idleRoom, perRoom: perStep });
-      connPoints.push([s * perStep, await rssAfterGc(pid)]);
+      connPoints.push([s * perStep, await rssAfterGc(this.pid)]);
     }
     const docsPerStep = Math.max(1, Math.floor(docRooms.length / (steps + 1)));
     const docPoints: [number, number][] = [];
     for (let s = 0; s <= steps; s++) {
       const slice = docRooms.slice(s * docsPerStep, (s + 1) * docsPerStep);
       await w.all(slice, (share) => ({ cmd: 'open', ep, group: `docs${s}`, rooms: share, perRoom: 1 }));
-      docPoints.push([s * docsPerStep, await rssAfterGc(pid)]);
+      docPoints.push([s * docsPerStep, await rssAfterGc(this.pid)]);
     }
-    log(`  RSS MB by connections: ${connPoints.map(([x, y]) => `${x}:${(y / 2 ** 20).toFixed(1)}`).join(' ')}; by documents: ${docPoints.map(([x, y]) => `${x}:${(y / 2 ** 20).toFixed(1)}`).join(' ')}`);
+    this.log(`  RSS MB by connections: ${connPoints.map(([x, y]) => `${x}:${(y / 2 ** 20).toFixed(1)}`).join(' ')}; by documents: ${docPoints.map(([x, y]) => `${x}:${(y / 2 ** 20).toFixed(1)}`).join(' ')}`);
     f.memPerConnKB = slope(connPoints) / 1024;
     // An open document here is a record with its one viewer's connection, in a room of its own.
     f.memPerDocKB = slope(docPoints) / 1024;
@@ -178,54 +188,89 @@ export async function benchTarget(started: Running, w: Workers, a: BenchArgs, lo
     }
   }
 
-  if (on('many')) {
-    log(`fan-out: ${a.conns} connections in ${a.rooms} rooms at ${a.rate} updates/s, ${a.repeat} x ${a.duration} s`);
-    const manyRooms = await rooms.make(a.rooms);
+  /** Registers the scenario's rooms; each run then opens its connections, measures and closes them. */
+  async openFanout(kind: FanoutKind): Promise<FanoutSession> {
+    const { w, a } = this;
+    const many = kind === 'many';
+    this.log(many
+      ? `fan-out: ${a.conns} connections in ${a.rooms} rooms at ${a.rate} updates/s, ${a.repeat} x ${a.duration} s`
+      : `fan-out: one hot room with ${a.hotConns} connections at ${a.hotRate} updates/s, ${a.repeat} x ${a.duration} s`);
+    const rooms = await this.rooms.make(many ? a.rooms : 1);
+    const session: FanoutSession = {
+      kind, rooms, runs: [], sampler: null, peak: 0,
+      perRoom: many ? Math.max(2, Math.round(a.conns / a.rooms)) : a.hotConns,
+      params: {
+        rate: (many ? a.rate : a.hotRate) / Math.min(w.size, rooms.length), durationMs: a.duration * 1000,
+        warmupMs: Math.min(3000, a.duration * 200), writersPerRoom: 7,
+      },
+    };
     // RSS at one instant depends on where the garbage collector happens to be (every server's heap
-    // grows between full collections); the peak over the run is what a machine must have.
-    let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 100);
-    const many = await fanoutRun(w, ep, manyRooms, Math.max(2, Math.round(a.conns / a.rooms)), a.rate, a.duration, a.repeat, 'many', log);
-    clearInterval(sampler);
-    f.rssManyMB = rssBytes(pid) / 2 ** 20;
-    f.rssManyPeakMB = Math.max(peak, rssBytes(pid)) / 2 ** 20;
-    await Promise.all(Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: 'many' })));
-    Object.assign(f, { manyP50: many.p50, manyP99: many.p99, manyDelivered: many.delivered, manyRuns: many.runs });
+    // grows between full collections); the peak over the runs is what a machine must have.
+    if (many) session.sampler = setInterval(() => (session.peak = Math.max(session.peak, rssBytes(this.pid))), 100);
+    return session;
   }
 
-  if (on('hot')) {
-    log(`fan-out: one hot room with ${a.hotConns} connections at ${a.hotRate} updates/s, ${a.repeat} x ${a.duration} s`);
-    const hot = await fanoutRun(w, ep, await rooms.make(1), a.hotConns, a.hotRate, a.duration, a.repeat, 'hot', log);
-    await w.call(0, { cmd: 'close', group: 'hot' });
-    Object.assign(f, { hotP50: hot.p50, hotP99: hot.p99, hotDelivered: hot.delivered, hotRuns: hot.runs });
+  /**
+   * One fan-out run: the connections open, the run warms up and measures, the connections close.
+   * Only the running server has connections: idle clients still renew their presence every 15 s
+   * (stock y-websocket behaviour), which would put other servers' work on the measured core.
+   */
+  async fanoutOnce(s: FanoutSession): Promise<void> {
+    const { w, ep } = this;
+    await w.all(s.rooms, (share) => ({ cmd: 'open', ep, group: s.kind, rooms: share, perRoom: s.perRoom }));
+    const results = (await w.all<FanoutResult, RoomSpec>(s.rooms, () => ({ cmd: 'fanout', group: s.kind, params: s.params }))).filter(Boolean);
+    const samples = results.flatMap((x) => x.samples).sort((a, b) => a - b);
+    const expected = results.reduce((sum, x) => sum + x.expected, 0);
+    const run = { p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN };
+    this.log(`  ${s.kind} run ${s.runs.length + 1}/${this.a.repeat}: p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${samples.length} samples`);
+    s.runs.push(run);
+    if (s.kind === 'many' && s.runs.length === this.a.repeat) this.f.rssManyMB = rssBytes(this.pid) / 2 ** 20;
+    await Promise.all(Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: s.kind })));
   }
 
-  if (on('ingest')) {
-    log(`ingest: ${a.writers} writers x ${a.updates} small map updates`);
-    const ingestRooms = await rooms.make(a.writers);
+  /** The figures: the medians of the runs' p50 and p99. */
+  closeFanout(s: FanoutSession): void {
+    if (s.sampler) clearInterval(s.sampler);
+    const p50 = median(s.runs.map((x) => x.p50));
+    const p99 = median(s.runs.map((x) => x.p99));
+    const delivered = Math.min(...s.runs.map((x) => x.delivered));
+    const runs = s.runs.map(({ p50: a, p99: b }) => ({ p50: a, p99: b }));
+    if (s.kind === 'many') {
+      Object.assign(this.f, { manyP50: p50, manyP99: p99, manyDelivered: delivered, manyRuns: runs });
+      this.f.rssManyPeakMB = Math.max(s.peak, (this.f.rssManyMB ?? 0) * 2 ** 20) / 2 ** 20;
+    } else {
+      Object.assign(this.f, { hotP50: p50, hotP99: p99, hotDelivered: delivered, hotRuns: runs });
+    }
+  }
+
+  async ingest(): Promise<void> {
+    const { w, a, ep } = this;
+    this.log(`ingest: ${a.writers} writers x ${a.updates} small map updates`);
+    const ingestRooms = await this.rooms.make(a.writers);
     await sleep(1000);
-    const cpu0 = cpuMicros(pid);
+    const cpu0 = cpuMicros(this.pid);
     const ing = (await w.all<IngestResult, RoomSpec>(ingestRooms, (share) => ({ cmd: 'ingest', ep, rooms: share, updates: a.updates }))).filter(Boolean);
     await sleep(2500); // debounced stores (Hocuspocus) and snapshots land inside the CPU window
-    const cpu1 = cpuMicros(pid);
+    const cpu1 = cpuMicros(this.pid);
     const sent = ing.reduce((s, r) => s + r.sent, 0);
     const t0 = Math.min(...ing.map((r) => r.t0));
     const t1 = Math.max(...ing.map((r) => r.t1));
-    Object.assign(f, { ingestPerSec: sent / ((t1 - t0) / 1000), ingestSent: sent, ingestAcks: ing.reduce((s, r) => s + r.acks, 0), cpuUsPerUpdate: (cpu1 - cpu0) / sent });
+    Object.assign(this.f, { ingestPerSec: sent / ((t1 - t0) / 1000), ingestSent: sent, ingestAcks: ing.reduce((s, r) => s + r.acks, 0), cpuUsPerUpdate: (cpu1 - cpu0) / sent });
   }
 
-  if (on('bundle')) {
-    log(`offline tablet: ${a.bundleEdits}-edit bundle, three times`);
+  async bundle(): Promise<void> {
+    this.log(`offline tablet: ${this.a.bundleEdits}-edit bundle, three times`);
     const bundles: BundleResult[] = [];
-    for (const room of await rooms.make(3)) bundles.push(await w.call<BundleResult>(0, { cmd: 'bundle', ep, room, edits: a.bundleEdits }));
+    for (const room of await this.rooms.make(3)) bundles.push(await this.w.call<BundleResult>(0, { cmd: 'bundle', ep: this.ep, room, edits: this.a.bundleEdits }));
     bundles.sort((x, y) => x.ms - y.ms);
-    Object.assign(f, { bundleMs: bundles[1]!.ms, bundleBytes: bundles[1]!.bytes });
+    Object.assign(this.f, { bundleMs: bundles[1]!.ms, bundleBytes: bundles[1]!.bytes });
   }
 
-  if (on('large')) {
-    log(`large record: ${a.largeEdits} edits, then opened from disk and from memory`);
-    const [large] = await rooms.make(1);
-    const keepsNothing = run.target.name.startsWith('y-websocket'); // forgets a document once its last client leaves
+  async large(): Promise<void> {
+    const { w, a, ep, f } = this;
+    this.log(`large record: ${a.largeEdits} edits, then opened from disk and from memory`);
+    const [large] = await this.rooms.make(1);
+    const keepsNothing = this.run.target.name.startsWith('y-websocket'); // forgets a document once its last client leaves
     const hold = (): Promise<unknown> => w.call(1 % w.size, { cmd: 'hold', ep, docName: large!.docName });
     if (keepsNothing) await hold();
     f.largeBytes = (await w.call<{ bytes: number }>(0, { cmd: 'writeLarge', ep, room: large!, edits: a.largeEdits })).bytes;
@@ -239,11 +284,10 @@ export async function benchTarget(started: Running, w: Workers, a: BenchArgs, lo
     await w.call(1 % w.size, { cmd: 'release' });
   }
 
-  if (on('start')) {
-    log('cold start (restart on the same data)');
-    await stopTarget(run);
-    run = await startTarget(run.target, run.dir);
-    f.coldStartMs = run.startMs;
+  async coldStart(): Promise<void> {
+    this.log('cold start (restart on the same data)');
+    await stopTarget(this.run);
+    this.run = await startTarget(this.run.target, this.run.dir);
+    this.f.coldStartMs = this.run.startMs;
   }
-  return { figures: f as Figures, run };
 }

@@ -115,7 +115,8 @@ export async function startTarget(target: Target, dir: string, port?: number): P
 }
 
 export async function stopTarget(r: Running): Promise<void> {
-  if (r.proc.exitCode !== null) return;
+  // Already gone: exited on its own, or stopped by a signal (then exitCode stays null).
+  if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
   const done = new Promise((res) => r.proc.once('exit', res));
   r.proc.kill('SIGTERM');
   const t = setTimeout(() => r.proc.kill('SIGKILL'), 5000);
