@@ -22,7 +22,7 @@ function queueOnFile(column: string, checkpointEveryMs: number | null = null, sy
   const dir = tempDir();
   const db = openDatabase(dir);
   db.exec(`CREATE TABLE t (v ${column})`);
-  return { dir, db, queue: new CommitQueue(db, () => {}, walPathOf(dir), checkpointEveryMs, syncGapMs) };
+  return { dir, db, queue: new CommitQueue(db, { walPath: walPathOf(dir), checkpointEveryMs, syncGapMs }) };
 }
 
 describe('commit queue', () => {
@@ -102,6 +102,72 @@ describe('commit queue', () => {
     queue.close();
     expect(synced.map(([s]) => s)).toEqual(['first:null', 'second:null', 'third:null']);
     expect(rowsSeenByAnotherConnection(dir)).toBe(3);
+    db.close();
+  });
+});
+
+describe('commit queue: early commits', () => {
+  const spin = (ms: number): void => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) { /* the batch ages */ }
+  };
+
+  it('commits a batch open for maxBatchMs at once, and only then; the turn\'s own commit then finds nothing', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const queue = new CommitQueue(db, { walPath: walPathOf(dir), maxBatchMs: 5 });
+    const sent: number[] = [];
+    queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    const first = queue.batch;
+    queue.afterWrite(() => sent.push(first));
+    queue.flushIfDue(); // open for well under 5 ms
+    expect(rowsSeenByAnotherConnection(dir)).toBe(0);
+    expect(sent).toEqual([]);
+    spin(6);
+    queue.flushIfDue();
+    // Committed synchronously: readable elsewhere, and its afterWrite (a room's fan-out) has run.
+    expect(rowsSeenByAnotherConnection(dir)).toBe(1);
+    expect(sent).toEqual([first]);
+    // Later writes in the same turn form the next batch and commit at the end of the turn.
+    queue.write(() => db.prepare('INSERT INTO t VALUES (2)').run());
+    expect(queue.batch).toBe(first + 1);
+    queue.afterWrite(() => sent.push(first + 1));
+    await new Promise((r) => setImmediate(r));
+    expect(rowsSeenByAnotherConnection(dir)).toBe(2);
+    expect(sent).toEqual([first, first + 1]);
+    expect(queue.stats.batches).toBe(2);
+    await new Promise((r) => setImmediate(r));
+    expect(queue.stats.batches).toBe(2);
+    queue.close();
+    db.close();
+  });
+
+  it('never commits early inside another transaction or inside a commit\'s own callbacks', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const queue = new CommitQueue(db, { walPath: walPathOf(dir), maxBatchMs: 1 });
+    queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    spin(2);
+    // Inside a transaction a nested commit would only be a savepoint: nothing may be sent as committed.
+    db.transaction(() => queue.flushIfDue())();
+    expect(rowsSeenByAnotherConnection(dir)).toBe(0);
+    // Inside the callbacks of a commit, a second batch waits for the end of the turn, keeping order.
+    const order: string[] = [];
+    queue.afterWrite(() => {
+      queue.write(() => db.prepare('INSERT INTO t VALUES (2)').run());
+      queue.afterWrite(() => order.push('second'));
+      spin(2);
+      queue.flushIfDue();
+      order.push('first done');
+    });
+    queue.flushIfDue();
+    expect(rowsSeenByAnotherConnection(dir)).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['first done', 'second']);
+    expect(rowsSeenByAnotherConnection(dir)).toBe(2);
+    queue.close();
     db.close();
   });
 });

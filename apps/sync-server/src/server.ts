@@ -37,10 +37,17 @@ export function createContext(config: Config): ServerContext {
   const log = createLogger(config.logLevel);
   const db = openDatabase(config.dataDir, config.sqliteSynchronous);
   let audit: AuditLog | null = null;
-  const queue = new CommitQueue(db, (err) => {
-    log.error({ err: err.message }, 'commit failed');
-    audit?.resync();
-  }, config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null, 5000, 5);
+  const queue = new CommitQueue(db, {
+    onError: (err) => {
+      log.error({ err: err.message }, 'commit failed');
+      audit?.resync();
+    },
+    walPath: config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null,
+    checkpointEveryMs: 5000,
+    syncGapMs: 5,
+    // Rooms commit what they have checked once a batch has been open this long (see commit-queue.ts).
+    maxBatchMs: 1,
+  });
   const users = new Users(db);
   audit = new AuditLog(db, queue);
   return {

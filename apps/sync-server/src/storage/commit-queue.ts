@@ -3,6 +3,10 @@
 // crash of this process; rooms fan out then), afterCommit once it is also fsynced (safe from a power
 // cut; "saved" acknowledgements wait for this).
 //
+// A batch is also committed early once it has been open for `maxBatchMs` (the server: 1 ms; see
+// flushIfDue). After the loop was held up, a whole backlog of messages arrives in one turn, and the
+// first of them would otherwise wait for the checks of all the others before anyone sees it.
+//
 // Durability without stalling the event loop: SQLite commits without syncing (WAL, synchronous=NORMAL)
 // and the queue then fsyncs the WAL file itself on libuv's thread pool. Callbacks wait for an fsync
 // that started after their commit, so an acknowledged write survives a power cut, while the loop keeps
@@ -22,6 +26,22 @@ import type { DB } from './db.js';
 
 type AfterCommit = (err: Error | null) => void;
 
+export interface CommitQueueOptions {
+  /** Told about failed commits and fsyncs. */
+  onError?: (err: Error) => void;
+  /**
+   * The database's WAL file, to fsync after each commit; null when commits need not reach the disk
+   * before they are acknowledged (SQLITE_SYNCHRONOUS=NORMAL: safe against process crashes).
+   */
+  walPath?: string | null;
+  /** Run a passive checkpoint on this timer instead of SQLite's page count (null: SQLite's). */
+  checkpointEveryMs?: number | null;
+  /** Least time from one fsync's start to the next. */
+  syncGapMs?: number;
+  /** How long a batch may stay open before `flushIfDue` commits it early. */
+  maxBatchMs?: number;
+}
+
 export class CommitQueue {
   private writes: (() => void)[] = [];
   /** Waiting for the open batch to commit. */
@@ -29,7 +49,9 @@ export class CommitQueue {
   /** Waiting for the open batch to commit and reach the disk. */
   private after: AfterCommit[] = [];
   private seq = 0;
-  private scheduled = false;
+  private scheduled: NodeJS.Immediate | null = null;
+  /** When the first write of the open batch was queued. */
+  private openedAt = 0;
   /** Committed, waiting for an fsync that starts after their commit. */
   private unsynced: AfterCommit[] = [];
   /** Covered by the fsync in flight. */
@@ -41,19 +63,20 @@ export class CommitQueue {
   /** Figures for metrics and benchmarks. */
   readonly stats = { batches: 0, writes: 0, failures: 0, fsyncs: 0, checkpoints: 0 };
 
-  /**
-   * `walPath`: the database's WAL file, to fsync after each commit; null when commits need not reach
-   * the disk before they are acknowledged (SQLITE_SYNCHRONOUS=NORMAL: safe against process crashes).
-   */
   private checkpointTimer: NodeJS.Timeout | null = null;
+  /** Running the callbacks of a commit (a nested early commit would reorder them). */
+  private flushing = false;
+  private readonly onError: (err: Error) => void;
+  private readonly walPath: string | null;
+  private readonly syncGapMs: number;
+  private readonly maxBatchMs: number;
 
-  constructor(
-    private readonly db: DB,
-    private readonly onError: (err: Error) => void = () => {},
-    private readonly walPath: string | null = null,
-    checkpointEveryMs: number | null = null,
-    private readonly syncGapMs = 0,
-  ) {
+  constructor(private readonly db: DB, options: CommitQueueOptions = {}) {
+    this.onError = options.onError ?? (() => {});
+    this.walPath = options.walPath ?? null;
+    this.syncGapMs = options.syncGapMs ?? 0;
+    this.maxBatchMs = options.maxBatchMs ?? Infinity;
+    const checkpointEveryMs = options.checkpointEveryMs ?? null;
     this.runBatch = db.transaction((writes: (() => void)[]) => {
       for (const w of writes) w();
     });
@@ -80,8 +103,19 @@ export class CommitQueue {
   }
 
   write(fn: () => void): void {
+    if (this.writes.length === 0) this.openedAt = performance.now();
     this.writes.push(fn);
     this.schedule();
+  }
+
+  /**
+   * Commits the open batch now if its first write has waited `maxBatchMs` or more; otherwise it
+   * commits at the end of this turn of the loop as usual. Never from inside a commit's callbacks or
+   * another transaction (there it would be a savepoint, not a commit).
+   */
+  flushIfDue(): void {
+    if (this.writes.length === 0 || this.flushing || this.db.inTransaction) return;
+    if (performance.now() - this.openedAt >= this.maxBatchMs) this.flush();
   }
 
   /**
@@ -89,7 +123,7 @@ export class CommitQueue {
    * writes wait, else the last one (already committed).
    */
   get batch(): number {
-    return this.writes.length > 0 || this.scheduled ? this.seq : this.seq - 1;
+    return this.writes.length > 0 || this.scheduled !== null ? this.seq : this.seq - 1;
   }
 
   /**
@@ -97,7 +131,7 @@ export class CommitQueue {
    * crash of this process, not yet from a power cut (at once if nothing is queued).
    */
   afterWrite(fn: AfterCommit): void {
-    if (this.writes.length > 0 || this.scheduled) {
+    if (this.writes.length > 0 || this.scheduled !== null) {
       this.committed.push(fn);
       this.schedule();
     } else fn(null);
@@ -105,7 +139,7 @@ export class CommitQueue {
 
   /** Runs `fn` once everything queued or committed so far is on disk (at once if nothing is pending). */
   afterCommit(fn: AfterCommit): void {
-    if (this.writes.length > 0 || this.scheduled) {
+    if (this.writes.length > 0 || this.scheduled !== null) {
       this.after.push(fn);
       this.schedule();
     } else if (this.unsynced.length > 0 || this.syncing !== null) {
@@ -119,14 +153,14 @@ export class CommitQueue {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+    if (this.scheduled !== null) return;
+    this.scheduled = setImmediate(() => this.flush());
   }
 
   /** Commits now (readable by any query at once); callbacks follow once it is on disk. */
   flush(): void {
-    this.scheduled = false;
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
     const writes = this.writes;
     const committed = this.committed;
     const after = this.after;
@@ -143,15 +177,24 @@ export class CommitQueue {
         const error = e instanceof Error ? e : new Error(String(e));
         this.stats.failures++;
         this.onError(error);
-        for (const fn of committed) fn(error);
-        for (const fn of after) fn(error);
+        this.run(committed, error);
+        this.run(after, error);
         return;
       }
     }
-    for (const fn of committed) fn(null);
+    this.run(committed, null);
     if (after.length === 0) return;
     this.unsynced.push(...after);
     this.startSync();
+  }
+
+  private run(callbacks: AfterCommit[], err: Error | null): void {
+    this.flushing = true;
+    try {
+      for (const fn of callbacks) fn(err);
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private startSync(): void {
