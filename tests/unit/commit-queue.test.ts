@@ -171,3 +171,27 @@ describe('commit queue: early commits', () => {
     db.close();
   });
 });
+
+describe('commit queue: a failing callback', () => {
+  it('costs the other callbacks of its batch nothing: they run, and the batch is still fsynced and acknowledged', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const failures: string[] = [];
+    const queue = new CommitQueue(db, { walPath: walPathOf(dir), onCallbackError: (e) => failures.push(e.message) });
+    const events: string[] = [];
+    queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    queue.afterWrite(() => {
+      throw new Error('a room could not send');
+    });
+    queue.afterWrite(() => events.push('second room sent'));
+    queue.afterCommit(() => events.push('saved'));
+    queue.flush(); // as an early commit would, outside the loop's own turn
+    expect(events).toEqual(['second room sent']);
+    expect(failures).toEqual(['a room could not send']);
+    for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(events).toEqual(['second room sent', 'saved']);
+    queue.close();
+    db.close();
+  });
+});

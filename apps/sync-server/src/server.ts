@@ -42,6 +42,7 @@ export function createContext(config: Config): ServerContext {
       log.error({ err: err.message }, 'commit failed');
       audit?.resync();
     },
+    onCallbackError: (err) => log.error({ err: err.message, stack: err.stack }, 'error after a commit'),
     walPath: config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null,
     checkpointEveryMs: 5000,
     syncGapMs: 5,

@@ -29,6 +29,8 @@ type AfterCommit = (err: Error | null) => void;
 export interface CommitQueueOptions {
   /** Told about failed commits and fsyncs. */
   onError?: (err: Error) => void;
+  /** Told about a callback that threw (the others still run). */
+  onCallbackError?: (err: Error) => void;
   /**
    * The database's WAL file, to fsync after each commit; null when commits need not reach the disk
    * before they are acknowledged (SQLITE_SYNCHRONOUS=NORMAL: safe against process crashes).
@@ -67,12 +69,14 @@ export class CommitQueue {
   /** Running the callbacks of a commit (a nested early commit would reorder them). */
   private flushing = false;
   private readonly onError: (err: Error) => void;
+  private readonly onCallbackError: (err: Error) => void;
   private readonly walPath: string | null;
   private readonly syncGapMs: number;
   private readonly maxBatchMs: number;
 
   constructor(private readonly db: DB, options: CommitQueueOptions = {}) {
     this.onError = options.onError ?? (() => {});
+    this.onCallbackError = options.onCallbackError ?? (() => {});
     this.walPath = options.walPath ?? null;
     this.syncGapMs = options.syncGapMs ?? 0;
     this.maxBatchMs = options.maxBatchMs ?? Infinity;
@@ -188,13 +192,20 @@ export class CommitQueue {
     this.startSync();
   }
 
+  /**
+   * One callback that throws must not cost the others their turn: those waiting on the same batch
+   * would never be sent on or acknowledged.
+   */
   private run(callbacks: AfterCommit[], err: Error | null): void {
     this.flushing = true;
-    try {
-      for (const fn of callbacks) fn(err);
-    } finally {
-      this.flushing = false;
+    for (const fn of callbacks) {
+      try {
+        fn(err);
+      } catch (e) {
+        this.onCallbackError(e instanceof Error ? e : new Error(String(e)));
+      }
     }
+    this.flushing = false;
   }
 
   private startSync(): void {

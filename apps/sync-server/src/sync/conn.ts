@@ -40,8 +40,7 @@ export class Conn {
 
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
-      // Close reasons are limited to 123 bytes by the WebSocket protocol.
-      this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+      this.ws.close(code, closeReason(reason));
     }
   }
 
@@ -53,4 +52,17 @@ export class Conn {
     this.tokens -= 1;
     return true;
   }
+}
+
+/**
+ * The WebSocket protocol allows 123 bytes of close reason, and ws throws on more. Cut by characters:
+ * cutting the bytes could split a character, and its replacement takes three bytes again.
+ */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  let end = Math.min(reason.length, 123);
+  while (end > 0 && Buffer.byteLength(reason.slice(0, end)) > 123) end--;
+  // Not half of a surrogate pair at the end.
+  if (end > 0 && /[\ud800-\udbff]/.test(reason[end - 1]!)) end--;
+  return reason.slice(0, end);
 }

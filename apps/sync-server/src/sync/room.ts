@@ -128,15 +128,15 @@ export class Room {
         const from = this.inboxFrom;
         try {
           this.drainInbox();
-          // A backlog (after the loop was held up) is committed and sent on in steps, not all at
-          // the end of the loop's turn.
-          this.ctx.queue.flushIfDue();
         } catch (e) {
           // Same answer as a message that failed while being handled: that connection is closed.
           const reason = e instanceof Error ? e.message : String(e);
           this.ctx.log.warn({ user: from?.actor.username, doc: this.name, reason }, 'malformed message');
           from?.close(CLOSE.malformed, `Malformed message: ${reason}`);
         }
+        // A backlog (after the loop was held up) is committed and sent on in steps, not all at the
+        // end of the loop's turn.
+        this.ctx.queue.flushIfDue();
       });
     }
   }
