@@ -136,16 +136,15 @@ export class AuditLog {
     this.pending = [];
     this.mergeIndex.clear();
     for (const { actor, at, entry: e } of pending) {
-      // The row's values in HASHED order, written out rather than built as a row object and then
-      // mapped: this runs for every accepted change.
-      const values: unknown[] = [
-        ++this.lastId, at,
-        actor?.userId ?? null, actor?.username ?? null, actor?.role ?? null,
-        actor?.device ?? null, actor?.ip ?? null, actor?.userAgent ?? null,
-        e.patientId ?? null, e.visitId ?? null, e.action, e.path ?? null,
-        enc(e.oldValue), enc(e.newValue), e.outcome, e.detail ?? null,
-        this.lastHash,
-      ];
+      const base: Omit<AuditRow, 'hash'> = {
+        id: ++this.lastId, at,
+        user_id: actor?.userId ?? null, username: actor?.username ?? null, role: actor?.role ?? null,
+        device: actor?.device ?? null, ip: actor?.ip ?? null, user_agent: actor?.userAgent ?? null,
+        patient_id: e.patientId ?? null, visit_id: e.visitId ?? null, action: e.action, path: e.path ?? null,
+        old_value: enc(e.oldValue), new_value: enc(e.newValue), outcome: e.outcome, detail: e.detail ?? null,
+        prev_hash: this.lastHash,
+      };
+      const values = hashedValues(base);
       const hash = hashValues(values);
       values.push(hash);
       this.insert.run(values);

@@ -189,7 +189,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
 
     // A change inside a refused new type goes with it.
     const refusedTypes = new Set<Y.AbstractType<any>>();
-    if (refused.size) for (const [c] of refused) if (c.op === 'insert' && c.item.content instanceof Y.ContentType) refusedTypes.add(c.item.content.type);
+    for (const [c] of refused) if (c.op === 'insert' && c.item.content instanceof Y.ContentType) refusedTypes.add(c.item.content.type);
     if (refusedTypes.size) {
       for (const c of changes) {
         if (refused.has(c) || c.op !== 'insert') continue;
