@@ -13,6 +13,8 @@ const { values: v } = parseArgs({
     seed: { type: 'string', default: String(Date.now() % 100000) },
   },
 });
+// Printed first: a run that dies half-way can still be replayed.
+console.log(`[convergence] seed ${v.seed} (replay with --seed ${v.seed})`);
 const t0 = Date.now();
 const r = await convergenceRun({
   clients: Number(v.clients), rooms: Number(v.rooms), durationMs: Number(v.seconds) * 1000, restarts: Number(v.restarts),

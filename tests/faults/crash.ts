@@ -11,6 +11,8 @@ const { values: v } = parseArgs({
     'edit-every-ms': { type: 'string', default: '10' }, seed: { type: 'string', default: String(Date.now() % 100000) },
   },
 });
+// Printed first: a run that dies half-way can still be replayed.
+console.log(`[crash] seed ${v.seed} (replay with --seed ${v.seed})`);
 const t0 = Date.now();
 const r = await crashRun({
   kills: Number(v.kills), clients: Number(v.clients), rooms: Number(v.rooms), minMs: Number(v['min-ms']),

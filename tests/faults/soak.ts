@@ -13,6 +13,8 @@ const { values: v } = parseArgs({
     'max-growth': { type: 'string', default: '1.15' }, seed: { type: 'string', default: String(Date.now() % 100000) },
   },
 });
+// Printed first: a run that dies half-way can still be replayed.
+console.log(`[soak] seed ${v.seed} (replay with --seed ${v.seed})`);
 const r = await soakRun({
   seconds: Number(v.seconds), clients: Number(v.clients), rooms: Number(v.rooms), rate: Number(v.rate), stay: Number(v.stay),
   sampleMs: Number(v['sample-ms']), seed: Number(v.seed),

@@ -9,7 +9,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { sectionOf } from '@pamoja/schema';
 import { ServerProc } from './server-proc.js';
 import { makeCase, seedUpdates, type FuzzCase } from './fuzz-cases.js';
-import { lcg, readDoc, sameDoc, waitFor } from './util.js';
+import { docDiff, lcg, readDoc, sameDoc, waitFor } from './util.js';
 
 export interface FuzzOptions {
   cases: number;
@@ -25,8 +25,13 @@ export interface FuzzReport {
   healthFailures: number;
   healthSlowestMs: number;
   healthyRoundTrips: number;
+  /** Both stock clients in the attacked room hold what the server holds. */
   healthyConverged: boolean;
+  /** Where they differ, if they do. */
+  healthyDiff: string | null;
   pendingOnServer: boolean;
+  /** Exceptions nothing caught while the run went on (a stock client failing on what it received). */
+  uncaught: string[];
 }
 
 type Outcome = 'closed' | 'refused' | 'accepted-or-ignored';
@@ -73,6 +78,10 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
   const server = await ServerProc.create({ MAX_FRAME_BYTES: String(maxFrame) });
   const providers: WebsocketProvider[] = [];
   let stop = false;
+  // A stock client that throws on what the server passed on is a finding, not the end of the run.
+  const uncaught: string[] = [];
+  const onUncaught = (e: Error): void => void uncaught.push(`${e.message} (${e.stack?.split('\n')[2]?.trim() ?? ''})`);
+  process.on('uncaughtException', onUncaught);
   try {
     const nurse = await server.login('nurse');
     const reception = await server.login('reception');
@@ -147,18 +156,23 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
     stop = true;
     await Promise.all([healthy, health]);
     await waitFor(() => sameDoc(a.doc, b.doc), 10_000, 'healthy pair converged').catch(() => {});
-    const healthyConverged = Buffer.compare(Buffer.from(Y.encodeStateVector(a.doc)), Buffer.from(Y.encodeStateVector(b.doc))) === 0;
     let pendingOnServer = false;
+    let healthyDiff: string | null = null;
     for (const r of rooms) {
       const d = await readDoc(server.base, `patient:${r.id}`, nurse);
       if (d.store.pendingStructs || d.store.pendingDs) pendingOnServer = true;
+      // The stock clients in the attacked room hold exactly what the server holds: everything it
+      // passed on from the fuzzing was something a stock client could apply.
+      if (r === healthyRoom) healthyDiff = docDiff(a.doc, d) ?? docDiff(b.doc, d);
       d.destroy();
     }
+    const healthyConverged = healthyDiff === null;
     return {
       cases: o.cases, outcomes, unanswered, serverExited: serverExited || !server.alive, healthFailures,
-      healthSlowestMs: Math.round(slowest), healthyRoundTrips: roundTrips, healthyConverged, pendingOnServer,
+      healthSlowestMs: Math.round(slowest), healthyRoundTrips: roundTrips, healthyConverged, healthyDiff, pendingOnServer, uncaught,
     };
   } finally {
+    process.off('uncaughtException', onUncaught);
     stop = true;
     for (const p of providers) p.destroy();
     await server.stop();
