@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
+import * as encoding from 'lib0/encoding';
 import { WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
@@ -175,6 +176,94 @@ describe('smuggling', () => {
     expect(sectionOf(serverDoc(), visitId, 'diagnoses')!.has('forged')).toBe(false);
     raw.close();
     nurse.provider.destroy();
+    w.mockRestore();
+  });
+});
+
+describe('updates that would leave the record stuck', () => {
+  // One struct under a fresh client id: a list of no values, placed right after `origin`.
+  function emptyItemAfter(origin: Y.ID): Uint8Array {
+    const e = encoding.createEncoder();
+    for (const n of [1, 1, 0x7e57, 0]) encoding.writeVarUint(e, n); // one client, one struct, id, clock
+    encoding.writeUint8(e, 0b1000_0000 | 8); // has an origin; content: values
+    encoding.writeVarUint(e, origin.client);
+    encoding.writeVarUint(e, origin.clock);
+    encoding.writeVarUint(e, 0); // no values
+    encoding.writeVarUint(e, 0); // delete set: no clients
+    return encoding.toUint8Array(e);
+  }
+
+  it('refuses an empty item, and the record then still syncs and still refuses forbidden edits', async () => {
+    const w = quiet();
+    const nurse = await connect('nurse');
+    const clin = await connect('clinician');
+    const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
+    vitals.set('temperature', 37.0);
+    const overwritten = (vitals as unknown as { _map: Map<string, Y.Item> })._map.get('temperature')!.id;
+    vitals.set('temperature', 37.4);
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('temperature') === 37.4, 5000, 'temperature lands');
+    const attack = emptyItemAfter(overwritten);
+    // What this defends against: plain Yjs, given this update, never finishes the transaction.
+    const plain = new Y.Doc();
+    Y.applyUpdate(plain, Y.encodeStateAsUpdate(serverDoc()));
+    expect(() => Y.applyUpdate(plain, attack)).toThrow();
+    expect(plain._transactionCleanups.length).toBe(1);
+
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await raw.opened;
+    raw.sendUpdate(attack);
+    const closed = await raw.waitClosed();
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/empty list of values/);
+    expect(serverDoc()._transactionCleanups.length).toBe(0);
+    expect(Y.getState(serverDoc().store, 0x7e57)).toBe(0);
+    // The room goes on: an edit reaches the others, and a forbidden one is still taken back.
+    vitals.set('heartRate', 91);
+    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('heartRate') === 91, 5000, 'heart rate reaches the clinician');
+    const m = marker();
+    sectionOf(nurse.doc, visitId, 'diagnoses')!.set('nurse-dx', { code: m });
+    await until(() => !sectionOf(nurse.doc, visitId, 'diagnoses')!.has('nurse-dx'), 5000, 'forbidden diagnosis undone at the nurse');
+    vitals.set('heartRate', 92);
+    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('heartRate') === 92, 5000, 'later edit reaches the clinician');
+    expect(JSON.stringify(recordJson(clin.doc))).not.toContain(m);
+    const stored = srv.ctx.docs.load(doc()).doc;
+    expect(JSON.stringify(recordJson(stored))).not.toContain(m);
+    expect(recordJson(stored)).toEqual(recordJson(serverDoc()));
+    expect(recordJson(clin.doc)).toEqual(recordJson(serverDoc()));
+    nurse.provider.destroy();
+    clin.provider.destroy();
+    w.mockRestore();
+  });
+
+  it('a record whose copy in memory fails is reopened from disk, and the edit that met the failure still lands', async () => {
+    const w = quiet();
+    const e = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const nurse = await connect('nurse');
+    const clin = await connect('clinician');
+    const closes: number[] = [];
+    for (const c of [nurse, clin]) c.provider.on('connection-close', (ev: CloseEvent | null) => void closes.push(ev?.code ?? 0));
+    const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
+    vitals.set('weight', 64);
+    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === 64, 5000, 'weight reaches the clinician');
+    const failing = srv.hub.rooms.get(doc())!;
+    // Stands in for a failure inside Yjs's end-of-transaction work: the next transaction never ends.
+    failing.doc.once('afterTransactionCleanup', () => {
+      throw new Error('injected failure');
+    });
+    vitals.set('weight', 65);
+    await until(() => closes.filter((c) => c === 1012).length === 2, 5000, 'both told to reconnect');
+    expect(failing.broken).toMatch(/injected failure/);
+    await until(() => srv.hub.rooms.get(doc()) !== undefined && srv.hub.rooms.get(doc()) !== failing, 5000, 'a fresh copy is opened');
+    // The nurse's client sends what the server lacks when it reconnects: the weight arrives after all.
+    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === 65, 10_000, 'weight 65 reaches the clinician');
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('weight') === 65, 5000, 'and the server');
+    vitals.set('weight', 66);
+    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === 66, 5000, 'later edit reaches the clinician');
+    expect(Y.encodeStateVector(nurse.doc)).toEqual(Y.encodeStateVector(serverDoc()));
+    expect(recordJson(srv.ctx.docs.load(doc()).doc)).toEqual(recordJson(clin.doc));
+    nurse.provider.destroy();
+    clin.provider.destroy();
+    e.mockRestore();
     w.mockRestore();
   });
 });

@@ -1,5 +1,6 @@
 // Bad frames for the fuzz suite: random, truncated, bit-flipped, and crafted to hit known weak spots
-// (huge lengths, endless run-length claims, missing dependencies, wrong frame kinds, floods).
+// (huge lengths, endless run-length claims, missing dependencies, empty items, wrong frame kinds,
+// floods).
 
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -21,7 +22,7 @@ const msg = (...parts: ((e: encoding.Encoder) => void)[]): Uint8Array => {
 const syncUpdate = (u: Uint8Array): Uint8Array => msg((e) => encoding.writeVarUint(e, 0), (e) => encoding.writeVarUint(e, 2), (e) => encoding.writeVarUint8Array(e, u));
 
 /** Valid updates against the room's current state, used as seeds for mutation. */
-export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8Array[]; dependent: Uint8Array } {
+export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8Array[]; dependent: Uint8Array; emptyItem: Uint8Array[] } {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, state);
   const out: Uint8Array[] = [];
@@ -39,14 +40,31 @@ export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8A
   sectionOf<Y.Text>(hidden, visitId, 'assessment')!.insert(0, 'never sent ');
   sectionOf<Y.Text>(hidden, visitId, 'assessment')!.insert(3, 'x');
   hidden.destroy();
-  return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!) };
+  // A value written twice, then an item of length zero right after the overwritten one: Yjs deletes
+  // it as it integrates, and then fails in its own end-of-transaction work.
+  const twice = new Y.Doc();
+  Y.applyUpdate(twice, state);
+  const rate = sectionOf(twice, visitId, 'vitals')!;
+  const sv = Y.encodeStateVector(twice);
+  rate.set('respiratoryRate', 16);
+  rate.set('respiratoryRate', 17);
+  const empty = msg(
+    ...[1, 1, 0x7e57, 0].map((n) => (e: encoding.Encoder) => encoding.writeVarUint(e, n)),
+    (e) => encoding.writeUint8(e, 0b1000_0000 | 8),
+    (e) => (encoding.writeVarUint(e, twice.clientID), encoding.writeVarUint(e, 0)),
+    (e) => encoding.writeVarUint(e, 0),
+    (e) => encoding.writeVarUint(e, 0),
+  );
+  const emptyItem = [syncUpdate(Y.encodeStateAsUpdate(twice, sv)), syncUpdate(empty)];
+  twice.destroy();
+  return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!), emptyItem };
 }
 
-export function makeCase(i: number, rand: () => number, seeds: { valid: Uint8Array[]; dependent: Uint8Array }, maxFrame: number): FuzzCase {
+export function makeCase(i: number, rand: () => number, seeds: ReturnType<typeof seedUpdates>, maxFrame: number): FuzzCase {
   const int = (n: number): number => Math.floor(rand() * n);
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(256));
   const base = seeds.valid[int(seeds.valid.length)]!;
-  switch (i % 16) {
+  switch (i % 17) {
     case 0: return { name: 'random bytes', frames: [bytes(1 + int(300))], mustAnswer: false };
     case 1: return { name: 'truncated update', frames: [base.slice(0, 3 + int(Math.max(1, base.length - 4)))], mustAnswer: true };
     case 2: {
@@ -68,6 +86,7 @@ export function makeCase(i: number, rand: () => number, seeds: { valid: Uint8Arr
     case 12: return { name: 'frame over the size limit', frames: [new Uint8Array(maxFrame + 1024)], mustAnswer: true };
     case 13: return { name: 'empty frame', frames: [new Uint8Array(0)], mustAnswer: true };
     case 14: return { name: 'message flood', frames: Array.from({ length: 2500 }, () => Uint8Array.from([3])), mustAnswer: true };
+    case 15: return { name: 'empty item after an overwritten value', frames: seeds.emptyItem, mustAnswer: true };
     default: return { name: 'unknown message type', frames: [Uint8Array.from([42, ...bytes(int(20))])], mustAnswer: true };
   }
 }

@@ -22,6 +22,8 @@ export interface FuzzReport {
   outcomes: Record<string, Record<string, number>>;
   unanswered: string[];
   serverExited: boolean;
+  /** The end of the server's stderr when it exited: why it died. */
+  serverLog: string | null;
   healthFailures: number;
   healthSlowestMs: number;
   healthyRoundTrips: number;
@@ -156,7 +158,8 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
     await waitFor(() => sameDoc(a.doc, b.doc), 10_000, 'healthy pair converged').catch(() => {});
     let pendingOnServer = false;
     let healthyDiff: string | null = null;
-    for (const r of rooms) {
+    // A dead server has nothing to read back; its last words are the finding.
+    for (const r of serverExited || !server.alive ? [] : rooms) {
       const d = await readDoc(server.base, `patient:${r.id}`, nurse);
       if (d.store.pendingStructs || d.store.pendingDs) pendingOnServer = true;
       // The stock clients in the attacked room hold exactly what the server holds: everything it
@@ -165,7 +168,8 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
       d.destroy();
     }
     return {
-      cases: o.cases, outcomes, unanswered, serverExited: serverExited || !server.alive, healthFailures,
+      cases: o.cases, outcomes, unanswered, serverExited: serverExited || !server.alive,
+      serverLog: serverExited || !server.alive ? server.stderr.slice(-4000) : null, healthFailures,
       healthSlowestMs: Math.round(slowest), healthyRoundTrips: roundTrips, healthyDiff, pendingOnServer, uncaught,
     };
   } finally {

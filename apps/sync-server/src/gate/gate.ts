@@ -2,12 +2,12 @@
 // undo the refused ones in the same transaction, and report what was kept, refused and in conflict.
 
 import * as Y from 'yjs';
-import * as decoding from 'lib0/decoding';
 import type { Role } from '@pamoja/permissions';
 import { deletedItems, insertedItems, isNew, stateAdvanced, valueOf, type Change } from './changes.js';
 import { fieldRows, groupByField, readChanges, type TxView } from './fields.js';
 import { judge } from './rules.js';
 import { Restorer } from './revert.js';
+import { addStructRanges } from './structs.js';
 
 export interface Refusal {
   path: string;
@@ -60,30 +60,6 @@ export interface GateContext {
 /** New Yjs client ids one update may introduce. */
 export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
-
-
-
-/**
- * Records in `ends` which clients the update writes new structs for, and up to where. A live edit
- * carries one client whose structs all start at or past what the server has: read just the header.
- * Anything else gets Yjs's full parse.
- */
-function addStructRanges(update: Uint8Array, doc: Y.Doc, ends: Map<number, number>): void {
-  const d = decoding.createDecoder(update);
-  const clients = decoding.readVarUint(d);
-  if (clients === 0) return;
-  if (clients === 1) {
-    const structs = decoding.readVarUint(d);
-    const client = decoding.readVarUint(d);
-    const clock = decoding.readVarUint(d);
-    if (structs > 0 && clock >= Y.getState(doc.store, client)) {
-      ends.set(client, Math.max(clock + 1, ends.get(client) ?? 0));
-      return;
-    }
-  }
-  for (const [client, end] of Y.parseUpdateMeta(update).to) ends.set(client, Math.max(end, ends.get(client) ?? 0));
-}
-
 /**
  * Applies one connection's update messages (several when they arrived together) in one transaction,
  * judged as a whole the way an offline bundle is: each change by its unit, refused parts undone.
@@ -103,7 +79,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   const ends = new Map<number, number>();
   try {
-    for (const update of batch) addStructRanges(update, doc, ends);
+    for (const update of batch) addStructRanges(update, ends);
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;

@@ -64,7 +64,7 @@ export class Hub {
 
   private room(docName: string): Room {
     let room = this.rooms.get(docName);
-    if (!room) {
+    if (!room || room.broken !== null) {
       room = new Room(docName, this.ctx);
       this.rooms.set(docName, room);
     }
@@ -94,6 +94,7 @@ export class Hub {
   }
 
   private onMessage(room: Room, conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (room.broken !== null) return; // its connections are being closed
     const m = this.ctx.metrics;
     m.messagesIn++;
     m.bytesIn += data.length;
@@ -156,7 +157,7 @@ export class Hub {
     if (room.conns.size > 0) return;
     room.unloadTimer = null;
     if (room.updatesSinceSnapshot > 0) room.compact();
-    this.rooms.delete(room.name);
+    if (this.rooms.get(room.name) === room) this.rooms.delete(room.name); // not its fresh copy
     this.ctx.queue.afterCommit(() => room.destroy());
   }
 

@@ -19,6 +19,8 @@ export const CLOSE = {
   forbidden: 4403,
   rateLimited: 4429,
   serverShutdown: 1001,
+  /** The server dropped its copy of the record and will open it again from disk: reconnect. */
+  reload: 1012,
   tooLarge: 1009,
 } as const;
 

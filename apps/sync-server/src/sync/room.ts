@@ -56,6 +56,12 @@ export class Room {
   readonly patientId: string | null;
   readonly owners: Map<number, string>;
   updatesSinceSnapshot: number;
+  /**
+   * Set when the document in memory can no longer be trusted (Yjs failed inside its own
+   * end-of-transaction work). Everyone on it is sent away to reconnect, and the hub opens a fresh
+   * copy from disk: the failed change was never stored, everything stored is still there.
+   */
+  broken: string | null = null;
   unloadTimer: NodeJS.Timeout | null = null;
   readonly openedAt = Date.now();
 
@@ -154,22 +160,37 @@ export class Room {
     const queued = this.ctx.queue.pending;
     const actor = conn.actor;
     const claimed: number[] = [];
-    const result = applyGuarded(this.doc, batch, conn, {
-      role: actor.role,
-      enforce: this.ctx.config.gate,
-      lockedBy: (field, unit) => this.locks.heldByOther(field, unit, actor.userId),
-      checkAuthor: (clientId) => {
-        const owner = this.owners.get(clientId);
-        if (owner === undefined) {
-          this.owners.set(clientId, actor.userId);
-          claimed.push(clientId);
-          return null;
-        }
-        return owner === actor.userId ? null : 'These changes were made under another person\'s session and cannot be sent as yours';
-      },
-    });
+    let result: GateResult;
+    try {
+      result = applyGuarded(this.doc, batch, conn, {
+        role: actor.role,
+        enforce: this.ctx.config.gate,
+        lockedBy: (field, unit) => this.locks.heldByOther(field, unit, actor.userId),
+        checkAuthor: (clientId) => {
+          const owner = this.owners.get(clientId);
+          if (owner === undefined) {
+            this.owners.set(clientId, actor.userId);
+            claimed.push(clientId);
+            return null;
+          }
+          return owner === actor.userId ? null : 'These changes were made under another person\'s session and cannot be sent as yours';
+        },
+      });
+    } catch (e) {
+      for (const id of claimed) this.owners.delete(id);
+      if (stuckInTransaction(this.doc)) this.breakDown(e);
+      throw e;
+    }
     this.afterGate(conn, actor, result, claimed, batch.length);
     this.timeBatch(t0, since, queued);
+  }
+
+  /** Marks the room broken and sends everyone on it away to reconnect to a fresh copy from disk. */
+  private breakDown(e: unknown): void {
+    if (this.broken !== null) return;
+    this.broken = e instanceof Error ? e.message : String(e);
+    this.ctx.log.error({ doc: this.name, err: this.broken }, 'the record in memory failed; it is reopened from disk');
+    for (const c of this.conns) c.close(CLOSE.reload, 'The record is being reopened; reconnecting');
   }
 
   /** Metrics hook, cheap when nobody listens: check time now, receipt-to-disk once the batch commits. */
@@ -356,6 +377,9 @@ export class Room {
         fn();
         rows = serverFieldRows(tr);
       }, SYSTEM_ACTOR);
+    } catch (e) {
+      if (stuckInTransaction(this.doc)) this.breakDown(e);
+      throw e;
     } finally {
       this.doc.off('update', grab);
     }
@@ -374,6 +398,8 @@ export class Room {
   }
 
   compact(): void {
+    // A broken room's memory holds what failed; the stored log stays what the next copy opens.
+    if (this.broken !== null) return;
     this.drainInbox();
     this.ctx.docs.compact(this.name, this.doc);
     this.updatesSinceSnapshot = 0;
@@ -453,6 +479,14 @@ export class Room {
 }
 
 export class MalformedMessage extends Error {}
+
+/**
+ * An exception inside Yjs's end-of-transaction work leaves the document in a transaction that never
+ * ends: every later change then integrates without emitting updates or running observers.
+ */
+function stuckInTransaction(doc: Y.Doc): boolean {
+  return doc._transaction !== null || doc._transactionCleanups.length > 0;
+}
 
 /** Field rows for a change the server makes itself, read the same way the gate reads a client's. */
 function serverFieldRows(tr: Y.Transaction): FieldChange[] {
