@@ -235,6 +235,31 @@ describe('updates that would leave the record stuck', () => {
     w.mockRestore();
   });
 
+  it('refuses a map entry holding several values, which copies of the record would rebuild differently', async () => {
+    const w = quiet();
+    const nurse = await connect('nurse');
+    sectionOf(nurse.doc, visitId, 'vitals')!.set('systolic', 120);
+    const current = (sectionOf(nurse.doc, visitId, 'vitals') as unknown as { _map: Map<string, Y.Item> })._map.get('systolic')!.id;
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('systolic') === 120, 5000, 'systolic lands');
+    const e = encoding.createEncoder();
+    for (const n of [1, 1, 0x7e58, 0]) encoding.writeVarUint(e, n);
+    encoding.writeUint8(e, 0b1000_0000 | 8); // after the current value; content: values
+    encoding.writeVarUint(e, current.client);
+    encoding.writeVarUint(e, current.clock);
+    encoding.writeVarUint(e, 3);
+    for (const v of [121, 122, 123]) encoding.writeAny(e, v);
+    encoding.writeVarUint(e, 0);
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await raw.opened;
+    raw.sendUpdate(encoding.toUint8Array(e));
+    const closed = await raw.waitClosed();
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/several values/);
+    expect(sectionOf(serverDoc(), visitId, 'vitals')!.get('systolic')).toBe(120);
+    nurse.provider.destroy();
+    w.mockRestore();
+  });
+
   it('a record whose copy in memory fails is reopened from disk, and the edit that met the failure still lands', async () => {
     const w = quiet();
     const e = vi.spyOn(console, 'error').mockImplementation(() => {});

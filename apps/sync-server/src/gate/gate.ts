@@ -61,6 +61,16 @@ export interface GateContext {
 export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
 /**
+ * Yjs writes a map entry as one value; only entries already deleted merge into longer runs. A live
+ * entry holding several values (crafted) can be split by a later partial delete into a deleted part
+ * and a live part, which a replica loading the record from scratch rebuilds as deleted: the copies
+ * would no longer agree.
+ */
+function manyValuedEntry(item: Y.Item): boolean {
+  return item.parentSub !== null && item.length > 1 && !(item.content instanceof Y.ContentDeleted);
+}
+
+/**
  * Applies one connection's update messages (several when they arrived together) in one transaction,
  * judged as a whole the way an offline bundle is: each change by its unit, refused parts undone.
  */
@@ -135,6 +145,10 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
 
     const flags = { collected: false };
     const inserted = insertedItems(tr, flags);
+    if (result.wholeRefusal === null && inserted.some(manyValuedEntry)) {
+      result.wholeRefusal = 'The update could not be read (a map entry holds several values)';
+      result.malformed = true;
+    }
     // Several messages, or content that arrived already collected: store and send what Yjs encodes
     // for the whole transaction rather than the sender's bytes.
     const capture = flags.collected || updates.length > 1;
