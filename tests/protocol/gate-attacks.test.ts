@@ -180,7 +180,14 @@ describe('smuggling', () => {
   });
 });
 
-describe('updates that would leave the record stuck', () => {
+describe('updates that would leave the record stuck or inconsistent', () => {
+  /** Waits until the hub has opened a fresh copy of the record in place of `old`. */
+  const reopened = (old: unknown): Promise<void> =>
+    until(() => {
+      const r = srv.hub.rooms.get(doc());
+      return r !== undefined && r !== old && r.broken === null;
+    }, 5000, 'the record reopened from disk');
+
   // One struct under a fresh client id: a list of no values, placed right after `origin`.
   function emptyItemAfter(origin: Y.ID): Uint8Array {
     const e = encoding.createEncoder();
@@ -251,11 +258,55 @@ describe('updates that would leave the record stuck', () => {
     encoding.writeVarUint(e, 0);
     const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
     await raw.opened;
+    const before = srv.hub.rooms.get(doc())!;
     raw.sendUpdate(encoding.toUint8Array(e));
     const closed = await raw.waitClosed();
     expect(closed.code).toBe(4400);
     expect(closed.reason).toMatch(/several values/);
+    // Yjs had integrated it: the record is reopened from disk, where none of it went.
+    await reopened(before);
+    await synced(nurse.provider);
     expect(sectionOf(serverDoc(), visitId, 'vitals')!.get('systolic')).toBe(120);
+    expect(Y.getState(serverDoc().store, 0x7e58)).toBe(0);
+    expect(recordJson(nurse.doc)).toEqual(recordJson(serverDoc()));
+    nurse.provider.destroy();
+    w.mockRestore();
+  });
+
+  it('refuses an item re-sent at a clock the server has, whose rest would sit beside an item elsewhere', async () => {
+    const w = quiet();
+    const copy = (): Y.Doc => {
+      const d = new Y.Doc();
+      Y.applyUpdate(d, Y.encodeStateAsUpdate(serverDoc()));
+      d.clientID = 0x7e59;
+      return d;
+    };
+    // Clock 0 of this session is a pain score; then the same clock again, as text in the assessment.
+    const first = copy();
+    const sv = Y.encodeStateVector(first);
+    sectionOf(first, visitId, 'vitals')!.set('painScore', 2);
+    const second = copy();
+    sectionOf<Y.Text>(second, visitId, 'assessment')!.insert(0, 'stray words');
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await raw.opened;
+    raw.sendUpdate(Y.encodeStateAsUpdate(first, sv));
+    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('painScore') === 2, 5000, 'pain score lands');
+    const nurse = await connect('nurse');
+    const before = srv.hub.rooms.get(doc())!;
+    raw.sendUpdate(Y.encodeStateAsUpdate(second, sv));
+    const closed = await raw.waitClosed();
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/beside one in another part/);
+    await reopened(before);
+    await synced(nurse.provider);
+    expect(sectionOf(serverDoc(), visitId, 'vitals')!.get('painScore')).toBe(2);
+    // What the server holds is what anyone loading it from scratch gets.
+    const fresh = new Y.Doc();
+    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(serverDoc()));
+    expect(Y.encodeStateAsUpdate(fresh, Y.encodeStateVector(fresh))).toEqual(Y.encodeStateAsUpdate(serverDoc(), Y.encodeStateVector(serverDoc())));
+    expect(recordJson(fresh)).toEqual(recordJson(serverDoc()));
+    expect(sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString()).not.toContain('tray words');
+    expect(recordJson(nurse.doc)).toEqual(recordJson(serverDoc()));
     nurse.provider.destroy();
     w.mockRestore();
   });

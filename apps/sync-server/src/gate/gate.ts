@@ -7,7 +7,7 @@ import { deletedItems, insertedItems, isNew, stateAdvanced, valueOf, type Change
 import { fieldRows, groupByField, readChanges, type TxView } from './fields.js';
 import { judge } from './rules.js';
 import { Restorer } from './revert.js';
-import { addStructRanges } from './structs.js';
+import { scanUpdate } from './structs.js';
 
 export interface Refusal {
   path: string;
@@ -44,7 +44,11 @@ export interface GateResult {
   authors: Set<number>;
   /** Why the whole update was refused (malformed, pending dependencies), if it was. */
   wholeRefusal: string | null;
-  /** The bytes could not be decoded: the connection should be closed. */
+  /**
+   * The bytes could not be decoded, or hold what stock Yjs never writes: the connection should be
+   * closed. When `changed` is also set, Yjs integrated part of it first: nothing of it may be stored
+   * or sent on, and the document in memory must be reopened from disk.
+   */
   malformed: boolean;
 }
 
@@ -71,6 +75,31 @@ function manyValuedEntry(item: Y.Item): boolean {
 }
 
 /**
+ * Yjs places an item next to its neighbours at the time it was written (its origins), which are in
+ * the same list or map key. An update that re-sends a clock the server already has, with different
+ * content, gets the known part cut off, and the rest is given that clock's item as its origin, which
+ * may sit elsewhere in the record. Such an item lives where its parent says, but anyone loading the
+ * record from scratch puts it where its origin is.
+ */
+function strayItem(store: Y.Doc['store'], item: Y.Item): boolean {
+  for (const id of [item.origin, item.rightOrigin]) {
+    if (id === null) continue;
+    const next = Y.getItem(store, id);
+    if (next instanceof Y.Item && (next.parent !== item.parent || next.parentSub !== item.parentSub)) return true;
+  }
+  return false;
+}
+
+/** Why an integrated item is one stock Yjs never writes, or null. */
+function malformedItem(store: Y.Doc['store'], inserted: readonly Y.Item[]): string | null {
+  for (const item of inserted) {
+    if (manyValuedEntry(item)) return 'a map entry holds several values';
+    if (strayItem(store, item)) return 'an item is placed beside one in another part of the record';
+  }
+  return null;
+}
+
+/**
  * Applies one connection's update messages (several when they arrived together) in one transaction,
  * judged as a whole the way an offline bundle is: each change by its unit, refused parts undone.
  */
@@ -89,7 +118,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   const ends = new Map<number, number>();
   try {
-    for (const update of batch) addStructRanges(update, ends);
+    for (const update of batch) scanUpdate(update, ends);
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;
@@ -145,8 +174,9 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
 
     const flags = { collected: false };
     const inserted = insertedItems(tr, flags);
-    if (result.wholeRefusal === null && inserted.some(manyValuedEntry)) {
-      result.wholeRefusal = 'The update could not be read (a map entry holds several values)';
+    const bad = malformedItem(doc.store, inserted);
+    if (bad) {
+      result.wholeRefusal = `The update could not be read (${bad})`;
       result.malformed = true;
     }
     // Several messages, or content that arrived already collected: store and send what Yjs encodes

@@ -1,5 +1,7 @@
-// Reads the struct section of a Yjs update (encoding v1) before anything of it is applied: which
-// clients it writes structs for and up to which clock, and whether every struct is one Yjs can hold.
+// Reads a whole Yjs update (encoding v1) before anything of it is applied: which clients it writes
+// structs for and up to which clock, whether every struct is one Yjs can hold, and whether its delete
+// set can be read. Yjs integrates the structs before it reads the delete set, so an update that
+// breaks off there would otherwise leave its structs in the document.
 //
 // A struct of length zero is the case that matters. Yjs integrates it (its state does not move), and
 // when such an item is deleted in the same transaction (its left neighbour was already deleted, or
@@ -100,7 +102,7 @@ function itemLength(d: decoding.Decoder, kind: number): number {
  * there. Throws MalformedUpdate (or lib0's decoding errors) when the update cannot be read or holds a
  * struct Yjs cannot hold.
  */
-export function addStructRanges(update: Uint8Array, ends: Map<number, number>): void {
+export function scanUpdate(update: Uint8Array, ends: Map<number, number>): void {
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
   for (let c = 0; c < clients; c++) {
@@ -130,5 +132,12 @@ export function addStructRanges(update: Uint8Array, ends: Map<number, number>): 
       clock += itemLength(d, kind);
     }
     if (structs > 0) ends.set(client, Math.max(clock, ends.get(client) ?? 0));
+  }
+  // The delete set: per client, ranges of clock and length.
+  const deleting = decoding.readVarUint(d);
+  for (let c = 0; c < deleting; c++) {
+    decoding.readVarUint(d);
+    const ranges = decoding.readVarUint(d);
+    for (let r = 0; r < ranges; r++) (decoding.readVarUint(d), decoding.readVarUint(d));
   }
 }

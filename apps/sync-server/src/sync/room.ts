@@ -153,6 +153,11 @@ export class Room {
     const conn = this.inboxFrom;
     const batch = this.inbox;
     if (conn === null || batch.length === 0) return;
+    if (this.broken !== null) {
+      this.inbox = [];
+      this.inboxFrom = null;
+      return;
+    }
     this.inbox = [];
     this.inboxFrom = null;
     const t0 = performance.now();
@@ -186,10 +191,10 @@ export class Room {
   }
 
   /** Marks the room broken and sends everyone on it away to reconnect to a fresh copy from disk. */
-  private breakDown(e: unknown): void {
+  private breakDown(why: unknown): void {
     if (this.broken !== null) return;
-    this.broken = e instanceof Error ? e.message : String(e);
-    this.ctx.log.error({ doc: this.name, err: this.broken }, 'the record in memory failed; it is reopened from disk');
+    this.broken = why instanceof Error ? why.message : String(why);
+    this.ctx.log.error({ doc: this.name, reason: this.broken }, 'the record in memory cannot be trusted; it is reopened from disk');
     for (const c of this.conns) c.close(CLOSE.reload, 'The record is being reopened; reconnecting');
   }
 
@@ -215,6 +220,13 @@ export class Room {
     if (refused) ctx.metrics.updatesRefused += messages;
     const refusals = refused ? (result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]) : null;
     const malformed = result.malformed ? result.wholeRefusal ?? '' : null;
+    if (malformed !== null && result.changed) {
+      // Yjs integrated part of it before it was found bad: keep none of it, in memory or on disk.
+      for (const id of claimed) this.owners.delete(id);
+      conn.close(CLOSE.malformed, `Malformed update: ${malformed}`);
+      this.breakDown(`a malformed update from ${actor.username} was partly applied (${malformed})`);
+      return;
+    }
     if (!result.changed) {
       for (const id of claimed) this.owners.delete(id);
       this.enqueueOut({ updates: [], sender: conn, echo: false, actor, fields: [], refusals, malformed, acks, diskFirst: false });
