@@ -60,11 +60,14 @@ export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8A
   return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!), emptyItem };
 }
 
+/** How many kinds of case makeCase cycles through. */
+export const CASE_KINDS = 17;
+
 export function makeCase(i: number, rand: () => number, seeds: ReturnType<typeof seedUpdates>, maxFrame: number): FuzzCase {
   const int = (n: number): number => Math.floor(rand() * n);
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(256));
   const base = seeds.valid[int(seeds.valid.length)]!;
-  switch (i % 17) {
+  switch (i % CASE_KINDS) {
     case 0: return { name: 'random bytes', frames: [bytes(1 + int(300))], mustAnswer: false };
     case 1: return { name: 'truncated update', frames: [base.slice(0, 3 + int(Math.max(1, base.length - 4)))], mustAnswer: true };
     case 2: {
