@@ -10,6 +10,7 @@ describe('fuzz', () => {
     expect(r.healthFailures).toBe(0);
     expect(r.unanswered).toEqual([]);
     expect(r.healthyDiff).toBeNull();
+    expect(r.diskDiff).toBeNull();
     expect(r.pendingOnServer).toBe(false);
     expect(r.uncaught).toEqual([]);
     expect(Object.keys(r.outcomes).length).toBe(CASE_KINDS); // every kind of case was tried

@@ -13,6 +13,6 @@ const t0 = Date.now();
 const r = await fuzzRun({ cases: Number(v.cases), parallel: Number(v.parallel), seed: Number(v.seed) },
   (s) => console.log(`[fuzz +${((Date.now() - t0) / 1000).toFixed(1)}s] ${s}`));
 console.log(JSON.stringify({ ...r, unanswered: r.unanswered.slice(0, 20), unansweredCount: r.unanswered.length, seed: Number(v.seed) }, null, 2));
-const ok = !r.serverExited && r.healthFailures === 0 && r.unanswered.length === 0 && r.healthyDiff === null && !r.pendingOnServer && r.uncaught.length === 0;
-console.log(ok ? 'PASS: server up, healthy room kept syncing and holds what the server holds, every bad frame answered' : 'FAIL');
+const ok = !r.serverExited && r.healthFailures === 0 && r.unanswered.length === 0 && r.healthyDiff === null && r.diskDiff === null && !r.pendingOnServer && r.uncaught.length === 0;
+console.log(ok ? 'PASS: server up, healthy room kept syncing and holds what the server holds, every room reads back the same after a restart, every bad frame answered' : 'FAIL');
 process.exit(ok ? 0 : 1);

@@ -45,7 +45,7 @@ export function createContext(config: Config): ServerContext {
     onCallbackError: (err) => log.error({ err: err.message, stack: err.stack }, 'error after a commit'),
     walPath: config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null,
     checkpointEveryMs: 5000,
-    syncGapMs: 5,
+    syncGapMs: 20,
     // Rooms commit what they have checked once a batch has been open this long (see commit-queue.ts).
     maxBatchMs: 1,
   });

@@ -29,6 +29,8 @@ export interface FuzzReport {
   healthyRoundTrips: number;
   /** Where the stock clients in the attacked room differ from the server; null when they hold what it holds. */
   healthyDiff: string | null;
+  /** Where a room read back after a restart differs from what the server held before it; null when none does. */
+  diskDiff: string | null;
   pendingOnServer: boolean;
   /** Exceptions nothing caught while the run went on (a stock client failing on what it received). */
   uncaught: string[];
@@ -158,19 +160,35 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
     await waitFor(() => sameDoc(a.doc, b.doc), 10_000, 'healthy pair converged').catch(() => {});
     let pendingOnServer = false;
     let healthyDiff: string | null = null;
+    let diskDiff: string | null = null;
     // A dead server has nothing to read back; its last words are the finding.
-    for (const r of serverExited || !server.alive ? [] : rooms) {
+    const alive = !serverExited && server.alive;
+    const inMemory = new Map<string, Y.Doc>();
+    for (const r of alive ? rooms : []) {
       const d = await readDoc(server.base, `patient:${r.id}`, nurse);
       if (d.store.pendingStructs || d.store.pendingDs) pendingOnServer = true;
       // The stock clients in the attacked room hold exactly what the server holds: everything it
       // passed on from the fuzzing was something a stock client could apply.
       if (r === healthyRoom) healthyDiff = docDiff(a.doc, d) ?? docDiff(b.doc, d);
-      d.destroy();
+      inMemory.set(r.id, d);
     }
+    if (alive) {
+      // What is on disk rebuilds what was in memory: killed (no final snapshot) and started again,
+      // with no client left to send anything back, the server reads every room back the same.
+      for (const p of providers) p.destroy();
+      await server.restart();
+      const reader = await server.login('nurse');
+      for (const r of rooms) {
+        const d = await readDoc(server.base, `patient:${r.id}`, reader);
+        diskDiff ??= docDiff(inMemory.get(r.id)!, d);
+        d.destroy();
+      }
+    }
+    for (const d of inMemory.values()) d.destroy();
     return {
       cases: o.cases, outcomes, unanswered, serverExited: serverExited || !server.alive,
       serverLog: serverExited || !server.alive ? server.stderr.slice(-4000) : null, healthFailures,
-      healthSlowestMs: Math.round(slowest), healthyRoundTrips: roundTrips, healthyDiff, pendingOnServer, uncaught,
+      healthSlowestMs: Math.round(slowest), healthyRoundTrips: roundTrips, healthyDiff, diskDiff, pendingOnServer, uncaught,
     };
   } finally {
     process.off('uncaughtException', onUncaught);

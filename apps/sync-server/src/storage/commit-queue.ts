@@ -12,9 +12,10 @@
 // that started after their commit, so an acknowledged write survives a power cut, while the loop keeps
 // reading, checking and committing the next messages. Only one fsync is in flight; everything committed
 // meanwhile rides on the next one. Under steady load `syncGapMs` spaces fsyncs out (the server: at
-// least 5 ms from one start to the next): each one wakes a pool thread that shares the core with the
-// event loop, and at hundreds per second those wake-ups cost the loop more than the fsyncs are worth.
-// An edit's "saved" can come that much later; its fan-out does not wait for the fsync at all.
+// least 20 ms from one start to the next): each one wakes a pool thread, and the kernel's work for it
+// runs on the core the event loop uses. At 5 ms apart, paired benchmark runs delivered fan-out with a
+// worse p99 than at 20 or 50 ms in 5 of 6 rounds. An edit's "saved" can come that much later (a
+// lone edit is synced at once); its fan-out does not wait for the fsync at all.
 //
 // Checkpoints (copying the WAL back into the database file, with an fsync of that file) also run on
 // the event loop. SQLite would start one every 1,000 WAL pages, which under steady load is several
