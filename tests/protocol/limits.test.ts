@@ -99,6 +99,31 @@ describe('limits on input', () => {
     await otherRoomStillWorks(99);
   });
 
+  it('closes a connection whose sync step 1 carries a state vector that breaks off, even while its edit is being stored', async () => {
+    const p = patients[0]!;
+    const raw = new RawClient(srv.url, docNameFor(p.id), nurseToken);
+    await raw.opened;
+    const local = new Y.Doc();
+    Y.applyUpdate(local, Y.encodeStateAsUpdate(srv.hub.rooms.get(docNameFor(p.id))!.doc));
+    const sv = Y.encodeStateVector(local);
+    sectionOf(local, p.visitId, 'vitals')!.set('spo2', 97);
+    const edit = updateMessage(Y.encodeStateAsUpdate(local, sv));
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint(e, 0); // sync step 1
+    encoding.writeVarUint8Array(e, new Uint8Array([2, 5])); // two clients, then one client id and no clock
+    // One socket write: the step 1 is read while the edit's commit is still to come, so its answer waits.
+    const socket = (raw.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    raw.ws.send(edit);
+    raw.ws.send(encoding.toUint8Array(e));
+    socket.uncork();
+    const closed = await raw.waitClosed();
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/Malformed message: Unexpected end of array/);
+    await otherRoomStillWorks(98);
+  });
+
   it('refuses upgrades to paths that are not patient records', async () => {
     const res = await fetch(`${srv.url}/sync/not-a-record?token=${nurseToken}`, { headers: { connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } }).catch((e: Error) => e);
     expect(res instanceof Error ? res.message : res.status).not.toBe(101);

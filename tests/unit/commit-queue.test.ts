@@ -194,4 +194,26 @@ describe('commit queue: a failing callback', () => {
     queue.close();
     db.close();
   });
+
+  it('costs the others nothing either when it waits for an fsync that a later commit started', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const failures: string[] = [];
+    const queue = new CommitQueue(db, { walPath: walPathOf(dir), syncGapMs: 30, onCallbackError: (e) => failures.push(e.message) });
+    const events: string[] = [];
+    queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    queue.afterCommit(() => events.push('first saved'));
+    queue.flush(); // committed; its fsync starts now, and the next may start only 30 ms later
+    // Nothing is queued now and an fsync is in flight: these wait in the queue's own list for the next.
+    queue.afterCommit(() => {
+      throw new Error('an answer could not be encoded');
+    });
+    queue.afterCommit(() => events.push('saved'));
+    for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(events).toEqual(['first saved', 'saved']);
+    expect(failures).toEqual(['an answer could not be encoded']);
+    queue.close();
+    db.close();
+  });
 });

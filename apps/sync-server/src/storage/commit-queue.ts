@@ -223,7 +223,7 @@ export class CommitQueue {
     const batch = this.unsynced;
     this.unsynced = [];
     if (fd === null) {
-      for (const fn of batch) fn(null);
+      this.run(batch, null);
       return;
     }
     this.syncing = batch;
@@ -232,7 +232,7 @@ export class CommitQueue {
     fs.fdatasync(fd, (err) => {
       this.syncing = null;
       if (err) this.onError(err);
-      for (const fn of batch) fn(err);
+      this.run(batch, err);
       this.startSync();
     });
   }

@@ -109,6 +109,8 @@ export class Room {
     if (step === SYNC_STEP1) {
       this.drainInbox();
       const sv = payload;
+      // Read now, while a bad one can still close this connection; the answer is encoded later.
+      Y.decodeStateVector(sv);
       // Answer only once everything already applied is on disk, so no one sees unsaved state.
       this.ctx.queue.afterCommit(() => conn.send(syncMessage(SYNC_STEP2, Y.encodeStateAsUpdate(this.doc, sv))));
       return;
