@@ -49,6 +49,12 @@ function skipString(d: decoding.Decoder): number {
   return n;
 }
 
+/** Skips two numbers: an item id (client, clock), or a deleted range (clock, length). */
+function skipPair(d: decoding.Decoder): void {
+  decoding.readVarUint(d);
+  decoding.readVarUint(d);
+}
+
 function positive(n: number, what: string): number {
   if (n === 0) throw new MalformedUpdate(`the update holds an empty ${what}`);
   return n;
@@ -121,12 +127,12 @@ export function scanUpdate(update: Uint8Array, ends: Map<number, number>): void 
         clock += positive(decoding.readVarUint(d), 'skipped range');
         continue;
       }
-      if (info & HAS_ORIGIN) (decoding.readVarUint(d), decoding.readVarUint(d));
-      if (info & HAS_RIGHT_ORIGIN) (decoding.readVarUint(d), decoding.readVarUint(d));
+      if (info & HAS_ORIGIN) skipPair(d);
+      if (info & HAS_RIGHT_ORIGIN) skipPair(d);
       if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
         // The parent: a top-level type by name, or the item that holds it; then the map key, if any.
         if (decoding.readVarUint(d) === 1) skipString(d);
-        else (decoding.readVarUint(d), decoding.readVarUint(d));
+        else skipPair(d);
         if (info & HAS_PARENT_SUB) skipString(d);
       }
       clock += itemLength(d, kind);
@@ -138,6 +144,6 @@ export function scanUpdate(update: Uint8Array, ends: Map<number, number>): void 
   for (let c = 0; c < deleting; c++) {
     decoding.readVarUint(d);
     const ranges = decoding.readVarUint(d);
-    for (let r = 0; r < ranges; r++) (decoding.readVarUint(d), decoding.readVarUint(d));
+    for (let r = 0; r < ranges; r++) skipPair(d);
   }
 }

@@ -57,9 +57,10 @@ export class Room {
   readonly owners: Map<number, string>;
   updatesSinceSnapshot: number;
   /**
-   * Set when the document in memory can no longer be trusted (Yjs failed inside its own
-   * end-of-transaction work). Everyone on it is sent away to reconnect, and the hub opens a fresh
-   * copy from disk: the failed change was never stored, everything stored is still there.
+   * Why the document in memory can no longer be trusted (Yjs failed inside its own end-of-transaction
+   * work, or integrated part of a malformed update), or null. Everyone on it is sent away to
+   * reconnect, and the hub opens a fresh copy from disk: the failed change was never stored,
+   * everything stored is still there.
    */
   broken: string | null = null;
   unloadTimer: NodeJS.Timeout | null = null;
@@ -155,13 +156,9 @@ export class Room {
     const conn = this.inboxFrom;
     const batch = this.inbox;
     if (conn === null || batch.length === 0) return;
-    if (this.broken !== null) {
-      this.inbox = [];
-      this.inboxFrom = null;
-      return;
-    }
     this.inbox = [];
     this.inboxFrom = null;
+    if (this.broken !== null) return; // its connections are being closed; their clients send it again
     const t0 = performance.now();
     const since = this.inboxSince;
     const queued = this.ctx.queue.pending;
