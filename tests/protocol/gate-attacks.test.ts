@@ -311,37 +311,45 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     w.mockRestore();
   });
 
-  it('a record whose copy in memory fails is reopened from disk, and the edit that met the failure still lands', async () => {
-    const w = quiet();
-    const e = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const nurse = await connect('nurse');
-    const clin = await connect('clinician');
-    const closes: number[] = [];
-    for (const c of [nurse, clin]) c.provider.on('connection-close', (ev: CloseEvent | null) => void closes.push(ev?.code ?? 0));
-    const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
-    vitals.set('weight', 64);
-    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === 64, 5000, 'weight reaches the clinician');
-    const failing = srv.hub.rooms.get(doc())!;
-    // Stands in for a failure inside Yjs's end-of-transaction work: the next transaction never ends.
-    failing.doc.once('afterTransactionCleanup', () => {
-      throw new Error('injected failure');
+  // Two failures inside Yjs: one in its end-of-transaction work (the document never leaves that
+  // transaction), one in an observer (the change is in memory, yet nothing reaches the disk).
+  const failures: [string, 'afterTransactionCleanup' | 'afterTransaction', number][] = [
+    ['is stuck in a transaction', 'afterTransactionCleanup', 60],
+    ['holds a change it never stored', 'afterTransaction', 70],
+  ];
+  for (const [what, hook, kg] of failures) {
+    it(`a record whose copy in memory ${what} is reopened from disk, and the edit that met the failure still lands`, async () => {
+      const w = quiet();
+      const e = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const nurse = await connect('nurse');
+      const clin = await connect('clinician');
+      const closes: number[] = [];
+      for (const c of [nurse, clin]) c.provider.on('connection-close', (ev: CloseEvent | null) => void closes.push(ev?.code ?? 0));
+      const vitals = sectionOf(nurse.doc, visitId, 'vitals')!;
+      vitals.set('weight', kg);
+      await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === kg, 5000, 'weight reaches the clinician');
+      const failing = srv.hub.rooms.get(doc())!;
+      failing.doc.once(hook, () => {
+        throw new Error('injected failure');
+      });
+      vitals.set('weight', kg + 1);
+      await until(() => closes.filter((c) => c === 1012).length === 2, 5000, 'both told to reconnect');
+      expect(failing.broken).toMatch(/injected failure/);
+      await until(() => srv.hub.rooms.get(doc()) !== undefined && srv.hub.rooms.get(doc()) !== failing, 5000, 'a fresh copy is opened');
+      // The nurse's client sends what the server lacks when it reconnects: the weight arrives after all.
+      await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === kg + 1, 10_000, 'the weight reaches the clinician');
+      await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('weight') === kg + 1, 5000, 'and the server');
+      vitals.set('weight', kg + 2);
+      await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === kg + 2, 5000, 'later edit reaches the clinician');
+      expect(Y.encodeStateVector(nurse.doc)).toEqual(Y.encodeStateVector(serverDoc()));
+      await until(() => sectionOf(srv.ctx.docs.load(doc()).doc, visitId, 'vitals')!.get('weight') === kg + 2, 5000, 'the later edit on disk');
+      expect(recordJson(srv.ctx.docs.load(doc()).doc)).toEqual(recordJson(clin.doc));
+      nurse.provider.destroy();
+      clin.provider.destroy();
+      e.mockRestore();
+      w.mockRestore();
     });
-    vitals.set('weight', 65);
-    await until(() => closes.filter((c) => c === 1012).length === 2, 5000, 'both told to reconnect');
-    expect(failing.broken).toMatch(/injected failure/);
-    await until(() => srv.hub.rooms.get(doc()) !== undefined && srv.hub.rooms.get(doc()) !== failing, 5000, 'a fresh copy is opened');
-    // The nurse's client sends what the server lacks when it reconnects: the weight arrives after all.
-    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === 65, 10_000, 'weight 65 reaches the clinician');
-    await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('weight') === 65, 5000, 'and the server');
-    vitals.set('weight', 66);
-    await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('weight') === 66, 5000, 'later edit reaches the clinician');
-    expect(Y.encodeStateVector(nurse.doc)).toEqual(Y.encodeStateVector(serverDoc()));
-    expect(recordJson(srv.ctx.docs.load(doc()).doc)).toEqual(recordJson(clin.doc));
-    nurse.provider.destroy();
-    clin.provider.destroy();
-    e.mockRestore();
-    w.mockRestore();
-  });
+  }
 });
 
 describe('presence', () => {

@@ -57,8 +57,8 @@ export class Room {
   readonly owners: Map<number, string>;
   updatesSinceSnapshot: number;
   /**
-   * Why the document in memory can no longer be trusted (Yjs failed inside its own end-of-transaction
-   * work, or integrated part of a malformed update), or null. Everyone on it is sent away to
+   * Why the document in memory can no longer be trusted (Yjs failed part-way through a change, or
+   * integrated part of a malformed update), or null. Everyone on it is sent away to
    * reconnect, and the hub opens a fresh copy from disk: the failed change was never stored,
    * everything stored is still there.
    */
@@ -182,7 +182,9 @@ export class Room {
       });
     } catch (e) {
       for (const id of claimed) this.owners.delete(id);
-      if (stuckInTransaction(this.doc)) this.breakDown(e);
+      // The gate answers every bad update itself; an exception means Yjs failed part-way, and the
+      // copy in memory may hold what was never stored, or be stuck in a transaction.
+      this.breakDown(e);
       throw e;
     }
     this.afterGate(conn, actor, result, claimed, batch.length);
@@ -389,7 +391,8 @@ export class Room {
         rows = serverFieldRows(tr);
       }, SYSTEM_ACTOR);
     } catch (e) {
-      if (stuckInTransaction(this.doc)) this.breakDown(e);
+      // Changed in memory but not stored, or stuck: the copy in memory no longer matches the disk.
+      if (update !== null || stuckInTransaction(this.doc)) this.breakDown(e);
       throw e;
     } finally {
       this.doc.off('update', grab);
