@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import * as encoding from 'lib0/encoding';
 import { WRITE_MATRIX, type Role } from '@pamoja/permissions';
 import { UNIT_KINDS, docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
@@ -12,6 +11,7 @@ import { connectStock, login, registerTestPatient, stockClient, synced, testServ
 import { RawClient } from '../helpers/raw-client.js';
 import { recordJson, rng } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
+import { CRAFTED_CLIENT, emptyItemAfter, valuesAfter } from '../helpers/crafted.js';
 
 let srv: RunningServer;
 let patientId: string;
@@ -188,18 +188,6 @@ describe('updates that would leave the record stuck or inconsistent', () => {
       return r !== undefined && r !== old && r.broken === null;
     }, 5000, 'the record reopened from disk');
 
-  // One struct under a fresh client id: a list of no values, placed right after `origin`.
-  function emptyItemAfter(origin: Y.ID): Uint8Array {
-    const e = encoding.createEncoder();
-    for (const n of [1, 1, 0x7e57, 0]) encoding.writeVarUint(e, n); // one client, one struct, id, clock
-    encoding.writeUint8(e, 0b1000_0000 | 8); // has an origin; content: values
-    encoding.writeVarUint(e, origin.client);
-    encoding.writeVarUint(e, origin.clock);
-    encoding.writeVarUint(e, 0); // no values
-    encoding.writeVarUint(e, 0); // delete set: no clients
-    return encoding.toUint8Array(e);
-  }
-
   it('refuses an empty item, and the record then still syncs and still refuses forbidden edits', async () => {
     const w = quiet();
     const nurse = await connect('nurse');
@@ -223,7 +211,7 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     expect(closed.code).toBe(4400);
     expect(closed.reason).toMatch(/empty list of values/);
     expect(serverDoc()._transactionCleanups.length).toBe(0);
-    expect(Y.getState(serverDoc().store, 0x7e57)).toBe(0);
+    expect(Y.getState(serverDoc().store, CRAFTED_CLIENT)).toBe(0);
     // The room goes on: an edit reaches the others, and a forbidden one is still taken back.
     vitals.set('heartRate', 91);
     await until(() => sectionOf(clin.doc, visitId, 'vitals')!.get('heartRate') === 91, 5000, 'heart rate reaches the clinician');
@@ -248,18 +236,10 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     sectionOf(nurse.doc, visitId, 'vitals')!.set('systolic', 120);
     const current = (sectionOf(nurse.doc, visitId, 'vitals') as unknown as { _map: Map<string, Y.Item> })._map.get('systolic')!.id;
     await until(() => sectionOf(serverDoc(), visitId, 'vitals')!.get('systolic') === 120, 5000, 'systolic lands');
-    const e = encoding.createEncoder();
-    for (const n of [1, 1, 0x7e58, 0]) encoding.writeVarUint(e, n);
-    encoding.writeUint8(e, 0b1000_0000 | 8); // after the current value; content: values
-    encoding.writeVarUint(e, current.client);
-    encoding.writeVarUint(e, current.clock);
-    encoding.writeVarUint(e, 3);
-    for (const v of [121, 122, 123]) encoding.writeAny(e, v);
-    encoding.writeVarUint(e, 0);
     const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
     await raw.opened;
     const before = srv.hub.rooms.get(doc())!;
-    raw.sendUpdate(encoding.toUint8Array(e));
+    raw.sendUpdate(valuesAfter(current, [121, 122, 123], 0x7e58)); // after the current value
     const closed = await raw.waitClosed();
     expect(closed.code).toBe(4400);
     expect(closed.reason).toMatch(/several values/);

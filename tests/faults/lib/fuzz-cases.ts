@@ -5,6 +5,7 @@
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { sectionOf } from '@pamoja/schema';
+import { emptyItemAfter } from '../../helpers/crafted.js';
 
 export interface FuzzCase {
   name: string;
@@ -48,14 +49,7 @@ export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8A
   const sv = Y.encodeStateVector(twice);
   rate.set('respiratoryRate', 16);
   rate.set('respiratoryRate', 17);
-  const empty = msg(
-    ...[1, 1, 0x7e57, 0].map((n) => (e: encoding.Encoder) => encoding.writeVarUint(e, n)),
-    (e) => encoding.writeUint8(e, 0b1000_0000 | 8),
-    (e) => (encoding.writeVarUint(e, twice.clientID), encoding.writeVarUint(e, 0)),
-    (e) => encoding.writeVarUint(e, 0),
-    (e) => encoding.writeVarUint(e, 0),
-  );
-  const emptyItem = [syncUpdate(Y.encodeStateAsUpdate(twice, sv)), syncUpdate(empty)];
+  const emptyItem = [syncUpdate(Y.encodeStateAsUpdate(twice, sv)), syncUpdate(emptyItemAfter({ client: twice.clientID, clock: 0 }))];
   twice.destroy();
   return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!), emptyItem };
 }

@@ -185,9 +185,9 @@ export async function fuzzRun(o: FuzzOptions, log: (s: string) => void = () => {
       }
     }
     for (const d of inMemory.values()) d.destroy();
+    const died = serverExited || !server.alive;
     return {
-      cases: o.cases, outcomes, unanswered, serverExited: serverExited || !server.alive,
-      serverLog: serverExited || !server.alive ? server.stderr.slice(-4000) : null, healthFailures,
+      cases: o.cases, outcomes, unanswered, serverExited: died, serverLog: died ? server.stderr.slice(-4000) : null, healthFailures,
       healthSlowestMs: Math.round(slowest), healthyRoundTrips: roundTrips, healthyDiff, diskDiff, pendingOnServer, uncaught,
     };
   } finally {
