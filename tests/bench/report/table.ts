@@ -20,6 +20,7 @@ export const ROWS: Row[] = [
   { label: 'fan-out p99, one hot room', key: 'hotP99', unit: 'ms', better: 'lower', digits: 2 },
   { label: 'RSS peak during many-rooms run', key: 'rssManyPeakMB', unit: 'MB', better: 'lower', digits: 1 },
   { label: 'RSS at end of many-rooms run', key: 'rssManyMB', unit: 'MB', better: 'lower', digits: 1 },
+  { label: 'RSS held, many rooms (after full GC)', key: 'rssManyHeldMB', unit: 'MB', better: 'lower', digits: 1 },
   { label: 'offline bundle synced + saved', key: 'bundleMs', unit: 'ms', better: 'lower', digits: 1 },
   { label: 'open large record, from disk', key: 'openColdMs', unit: 'ms', better: 'lower', digits: 1 },
   { label: 'open large record, in memory', key: 'openWarmMs', unit: 'ms', better: 'lower', digits: 1 },
