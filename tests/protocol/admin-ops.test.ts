@@ -187,6 +187,21 @@ describe('admin: operations', () => {
     expect(metric('pamoja_audit_rows')).toBeGreaterThan(0);
     expect(text).toMatch(/^# TYPE pamoja_update_commit_seconds histogram$/m);
     expect(text).toMatch(/^pamoja_process_resident_memory_bytes /m);
+    // Every line is a comment or one sample a Prometheus server can read.
+    for (const line of text.trimEnd().split('\n')) {
+      expect(line, line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{\w+="[^"]*"(,\w+="[^"]*")*\})? (-?[0-9.e+-]+|NaN))$/);
+    }
+    // Histogram buckets count everything at or under their bound, so they never fall, and +Inf is the count.
+    const buckets = [...text.matchAll(/^pamoja_update_commit_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => Number(m[2]));
+    expect(buckets.length).toBe(13);
+    expect(buckets.every((b, i) => i === 0 || b >= buckets[i - 1]!)).toBe(true);
+    expect(buckets.at(-1)).toBe(metric('pamoja_update_commit_seconds_count'));
+    // The event-loop delay covers the time since the previous scrape: after a first one, it is measured.
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await (await fetch(`${srv.url}/admin/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+    const p99 = Number(/^pamoja_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(again)?.[1]);
+    expect(p99).toBeGreaterThan(0);
+    expect(p99).toBeLessThan(5);
     const p50 = Number(/pamoja_update_commit_seconds_sum ([0-9.e+-]+)/.exec(text)![1]) / metric('pamoja_update_commit_seconds_count');
     console.log(`mean receipt-to-commit ${(p50 * 1000).toFixed(2)} ms over ${metric('pamoja_update_commit_seconds_count')} updates`);
     nurse.provider.destroy();

@@ -44,7 +44,7 @@ export interface SoakReport {
   roomsAtPeak: number;
 }
 
-/** collectDefaultMetrics' default eventLoopMonitoringPrecision. */
+/** The resolution of the server's event-loop delay monitor (apps/sync-server/src/admin/metrics.ts). */
 const MONITOR_TICK_MS = 10;
 
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -59,7 +59,7 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     const admin = await server.login('admin');
     const lag = async (): Promise<{ p99: number; max: number }> => {
       const text = await (await fetch(`${server.base}/admin/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
-      // prom-client's monitor ticks every 10 ms and records whole tick intervals: the delay is the excess.
+      // The monitor ticks every 10 ms and records whole tick intervals: the delay is the excess.
       const read = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000 - MONITOR_TICK_MS;
       return { p99: read('pamoja_nodejs_eventloop_lag_p99_seconds'), max: read('pamoja_nodejs_eventloop_lag_max_seconds') };
     };

@@ -2,7 +2,7 @@
 
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import * as z from 'zod';
+import * as v from './validate.js';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
 import { auditCsv, searchAudit } from '../admin/audit-query.js';
@@ -11,22 +11,22 @@ import type { AppEnv } from './auth.js';
 import { BadInput, isoTime, param, query } from './admin-validate.js';
 
 const OUTCOMES = ['applied', 'reverted-forbidden', 'conflict', 'ok', 'denied', 'error'] as const;
-const Filter = z.strictObject({
-  patientId: z.string().min(1).max(64).optional(),
-  user: z.string().min(1).max(100).optional(),
-  path: z.string().min(1).max(300).optional(),
-  action: z.string().regex(/^[A-Z_]{2,40}$/, 'must be an action name such as UPDATE, VIEW, LOGIN').optional(),
-  outcome: z.enum(OUTCOMES, { message: `must be one of ${OUTCOMES.join(', ')}` }).optional(),
+const Filter = v.strictObject({
+  patientId: v.string().min(1).max(64).optional(),
+  user: v.string().min(1).max(100).optional(),
+  path: v.string().min(1).max(300).optional(),
+  action: v.string().regex(/^[A-Z_]{2,40}$/, 'must be an action name such as UPDATE, VIEW, LOGIN').optional(),
+  outcome: v.oneOf(OUTCOMES).optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
 });
 const Page = Filter.extend({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.coerce.number().int().nonnegative().optional(),
-  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: v.number().int().min(1).max(1000).default(100),
+  cursor: v.number().int().min(0).optional(),
+  order: v.oneOf(['asc', 'desc']).default('desc'),
 });
-const History = z.strictObject({ at: isoTime.optional(), path: z.string().max(300).optional() });
-const PatientId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a patient id');
+const History = v.strictObject({ at: isoTime.optional(), path: v.string().max(300).optional() });
+const PatientId = v.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a patient id');
 
 function checkRange(f: { from?: string; to?: string }): void {
   if (f.from && f.to && f.from > f.to) throw new BadInput('from must not be after to');

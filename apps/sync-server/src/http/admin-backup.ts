@@ -3,13 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as v from './validate.js';
 import type { ServerContext } from '../context.js';
 import { backupTo } from '../ops/backup.js';
 import type { AppEnv } from './auth.js';
 import { param } from './admin-validate.js';
 
-const BackupName = z.string().regex(/^pamoja-[0-9TZ-]+\.sqlite$/, 'is not a backup file name');
+const BackupName = v.string().regex(/^pamoja-[0-9TZ-]+\.sqlite$/, 'is not a backup file name');
 
 export const backupDirOf = (ctx: ServerContext): string => ctx.config.backupDir ?? path.join(ctx.config.dataDir, 'backups');
 

@@ -1,7 +1,7 @@
 // /admin/live, /admin/docs, /admin/connections: what is open and who is on it, right now.
 
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as v from './validate.js';
 import { patientIdFromDocName } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
@@ -9,9 +9,9 @@ import { clients, compactNow, disconnect, docStats, openDocs } from '../admin/li
 import type { AppEnv } from './auth.js';
 import { body, param } from './admin-validate.js';
 
-const DocName = z.string().refine((s) => patientIdFromDocName(s) !== null, 'must look like patient:<id>');
-const ConnId = z.coerce.number().int().positive();
-const Disconnect = z.strictObject({ revoke: z.boolean().default(false) });
+const DocName = v.string().refine((s) => patientIdFromDocName(s) !== null, 'must look like patient:<id>');
+const ConnId = v.number().int().min(1);
+const Disconnect = v.strictObject({ revoke: v.boolean().default(false) });
 
 export function adminLiveRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -1,22 +1,22 @@
 // /admin/users: staff accounts and roles.
 
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as v from './validate.js';
 import { ROLES } from '@pamoja/permissions';
 import type { UserAdmin } from '../admin/users.js';
 import type { AppEnv } from './auth.js';
 import { BadInput, body, param } from './admin-validate.js';
 
-const Username = z.string().trim().min(2, 'must be at least 2 characters').max(40)
+const Username = v.string().trim().min(2, 'must be at least 2 characters').max(40)
   .regex(/^[a-z0-9._-]+$/, 'may use lower-case letters, digits, dot, dash and underscore');
-const Name = z.string().trim().min(1, 'is required').max(100);
-const Password = z.string().min(8, 'must be at least 8 characters').max(200);
-const Role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
-const UserId = z.string().min(1).max(100);
+const Name = v.string().trim().min(1, 'is required').max(100);
+const Password = v.string().min(8, 'must be at least 8 characters').max(200);
+const Role = v.oneOf(ROLES);
+const UserId = v.string().min(1).max(100);
 
-const CreateUser = z.strictObject({ username: Username, name: Name, role: Role, password: Password });
-const EditUser = z.strictObject({ name: Name.optional(), role: Role.optional(), disabled: z.boolean().optional() });
-const ResetPassword = z.strictObject({ password: Password, signOut: z.boolean().default(true) });
+const CreateUser = v.strictObject({ username: Username, name: Name, role: Role, password: Password });
+const EditUser = v.strictObject({ name: Name.optional(), role: Role.optional(), disabled: v.boolean().optional() });
+const ResetPassword = v.strictObject({ password: Password, signOut: v.boolean().default(true) });
 
 export function adminUserRoutes(users: UserAdmin): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

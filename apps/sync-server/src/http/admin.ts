@@ -24,9 +24,9 @@ export function adminRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   });
   app.use('*', requireSession(ctx), requireRole('ADMIN'));
 
-  app.get('/metrics', async (c) => {
+  app.get('/metrics', (c) => {
     c.header('content-type', metrics.contentType);
-    return c.body(await metrics.metrics());
+    return c.body(metrics.text());
   });
   app.route('/users', adminUserRoutes(new UserAdmin(ctx, hub)));
   app.route('/backups', adminBackupRoutes(ctx));

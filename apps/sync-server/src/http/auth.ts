@@ -1,7 +1,7 @@
 // Login, logout and "who am I", plus the middleware that turns a Bearer token into a session.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import * as z from 'zod';
+import * as v from './validate.js';
 import type { Role } from '@pamoja/permissions';
 import type { ServerContext } from '../context.js';
 import type { Session } from '../auth/sessions.js';
@@ -42,10 +42,10 @@ export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
   };
 }
 
-const LoginBody = z.object({
-  username: z.string().min(1).max(100),
-  password: z.string().min(1).max(200),
-  device: z.string().max(100).optional(),
+const LoginBody = v.object({
+  username: v.string().min(1).max(100),
+  password: v.string().min(1).max(200),
+  device: v.string().max(100).optional(),
 });
 
 export function authRoutes(ctx: ServerContext): Hono<AppEnv> {

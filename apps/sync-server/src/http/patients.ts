@@ -1,31 +1,28 @@
 // The patient list, search, registration and return visits.
 
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as v from './validate.js';
 import { SEXES, PAYMENT_TYPES, docNameFor } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
 import { openReturnVisit, registerPatient } from '../records/register.js';
 import { requireRole, requireSession, type AppEnv } from './auth.js';
 
-const name = z.string().trim().min(1, 'is required').max(100);
-const RegisterBody = z.object({
+const name = v.string().trim().min(1, 'is required').max(100);
+const RegisterBody = v.object({
   firstName: name,
   lastName: name,
-  sex: z.enum(SEXES),
-  dateOfBirth: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(d)) && d <= new Date().toISOString().slice(0, 10), 'must be a real date, not in the future'),
-  phone: z.string().trim().max(32).regex(/^[+\d][\d\s-]*$/, 'must be digits, spaces, - or a leading +').optional().or(z.literal('')),
-  otherNames: z.string().trim().max(100).optional(),
-  nationalId: z.string().trim().max(40).optional(),
-  paymentType: z.enum(PAYMENT_TYPES).optional(),
-  department: z.string().trim().max(80).optional(),
+  sex: v.oneOf(SEXES),
+  dateOfBirth: v.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(d)) && d <= new Date().toISOString().slice(0, 10), 'must be a real date, not in the future'),
+  phone: v.string().trim().max(32).regex(/^[+\d][\d\s-]*$/, 'must be digits, spaces, - or a leading +').optional().or(v.literal('')),
+  otherNames: v.string().trim().max(100).optional(),
+  nationalId: v.string().trim().max(40).optional(),
+  paymentType: v.oneOf(PAYMENT_TYPES).optional(),
+  department: v.string().trim().max(80).optional(),
   /** Register even though a patient with the same name and date of birth exists. */
-  allowDuplicate: z.boolean().optional(),
+  allowDuplicate: v.boolean().optional(),
 });
 
-export function describeZodError(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ');
-}
 
 export function patientRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -42,7 +39,7 @@ export function patientRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
     const raw = await c.req.json().catch(() => undefined);
     if (raw === undefined) return c.json({ error: 'The body must be JSON' }, 400);
     const parsed = RegisterBody.safeParse(raw);
-    if (!parsed.success) return c.json({ error: describeZodError(parsed.error) }, 400);
+    if (!parsed.success) return c.json({ error: v.describeIssues(parsed.issues) }, 400);
     const input = parsed.data;
     if (!input.allowDuplicate) {
       const twin = ctx.db.prepare(

@@ -2,7 +2,7 @@
 // their live stream), the day board. The workflow itself lives in ../workflow/.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import * as z from 'zod';
+import * as v from './validate.js';
 import { isRole, ROLE_LABELS, type Role } from '@pamoja/permissions';
 import { VISIT_STATUSES } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
@@ -14,11 +14,10 @@ import { buildBoard } from '../workflow/board.js';
 import { notificationStream } from '../workflow/sse.js';
 import type { Assignment } from '../workflow/assignments.js';
 import { requireSession, type AppEnv } from './auth.js';
-import { describeZodError } from './patients.js';
 
-const TransitionBody = z.object({
-  to: z.enum(VISIT_STATUSES),
-  notes: z.string().trim().max(1000).optional(),
+const TransitionBody = v.object({
+  to: v.oneOf(VISIT_STATUSES),
+  notes: v.string().trim().max(1000).optional(),
 });
 
 const minutesSince = (iso: string): number => Math.round((Date.now() - Date.parse(iso)) / 6000) / 10;
@@ -63,7 +62,7 @@ function workflowRoutes(ctx: ServerContext, wf: Workflow): Hono<AppEnv> {
 
   app.post('/visits/:patientId/:visitId/transition', async (c) => {
     const parsed = TransitionBody.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json({ error: `Send JSON {to, notes?}: ${describeZodError(parsed.error)}` }, 400);
+    if (!parsed.success) return c.json({ error: `Send JSON {to, notes?}: ${v.describeIssues(parsed.issues)}` }, 400);
     const { patientId, visitId } = c.req.param();
     const r = moveVisit(wf, c.get('actor'), patientId, visitId, parsed.data.to, parsed.data.notes ?? null);
     if (!r.ok) return c.json({ error: r.error }, r.status);
