@@ -107,13 +107,12 @@ function processFamilies(prefix: string, lag: () => IntervalHistogram): Family[]
 export function createMetrics(ctx: ServerContext, hub: Hub): Metrics {
   const m = ctx.metrics;
   const families: Family[] = [];
-  const gauge = (name: string, help: string, read: () => number): void => {
-    families.push({ name, help, type: 'gauge', read: () => [[null, read()]] });
+  // One figure without labels, read when scraped (counters: numbers the server already keeps).
+  const single = (type: 'counter' | 'gauge') => (name: string, help: string, read: () => number): void => {
+    families.push({ name, help, type, read: () => [[null, read()]] });
   };
-  // Counters the server already keeps: read as they are.
-  const counter = (name: string, help: string, read: () => number): void => {
-    families.push({ name, help, type: 'counter', read: () => [[null, read()]] });
-  };
+  const gauge = single('gauge');
+  const counter = single('counter');
 
   // The delay monitor starts with the first scrape: a server nobody watches does not keep its
   // histogram. Each scrape reads the window since the one before.
