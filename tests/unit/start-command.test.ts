@@ -18,7 +18,7 @@ describe('npm start command, as the bench and fault suites read it', () => {
   it('reads the real script: the memory settings the README describes, on the bundle', () => {
     const c = serverStartCommand();
     expect(c.env.MALLOC_MMAP_THRESHOLD_).toBe('4194304');
-    expect(c.nodeFlags).toEqual(expect.arrayContaining(['--single-threaded-gc', '--heap-growing-percent=40', '--max-semi-space-size=8']));
+    expect(c.nodeFlags).toEqual(expect.arrayContaining(['--single-threaded-gc', '--heap-growing-percent=40', '--max-semi-space-size=4']));
     expect(path.relative(path.resolve(import.meta.dirname, '../..'), c.entry)).toBe(path.join('apps', 'sync-server', 'dist', 'main.mjs'));
   });
 });
