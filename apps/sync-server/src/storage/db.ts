@@ -156,10 +156,11 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  // SQLite's own default page cache (2 MB) instead of the 16 MB better-sqlite3 builds in: records
-  // are read once when a room opens and the operating system caches the file anyway, while the
-  // larger cache fills with log and audit pages under steady editing (measured: 7 MB more RSS).
-  db.pragma('cache_size = -2000');
+  // A 1 MB page cache instead of the 16 MB better-sqlite3 builds in (SQLite's own default is 2 MB):
+  // records are read once when a room opens and the operating system caches the file anyway, while a
+  // larger cache fills with log and audit pages under steady editing (16 MB: 7 MB more RSS; 2 MB:
+  // 0.6 MB more C heap at 2,000 connections, with no difference in ingest or record opens).
+  db.pragma('cache_size = -1000');
   db.transaction(() => {
     const rowidLog = setAsideRowidLog(db);
     db.exec(SCHEMA);
