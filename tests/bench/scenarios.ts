@@ -7,7 +7,7 @@ import type { RoomSpec } from './load/workload.js';
 import type { FanoutResult } from './load/fanout.js';
 import type { IngestResult } from './load/ingest.js';
 import type { BundleResult, OpenResult } from './load/tablet.js';
-import { cpuMicros, rssAfterGc, rssBytes, startTarget, stopTarget, type Running } from './targets.js';
+import { cpuMicros, cpuTicks, rssAfterGc, rssBytes, startTarget, stealPercent, stopTarget, type Running } from './targets.js';
 import type { Workers } from './workers.js';
 
 export interface Figures {
@@ -19,8 +19,8 @@ export interface Figures {
   manyP99: number;
   manyDelivered: number;
   /** Every fan-out run's p50/p99 (the table shows the medians). */
-  manyRuns: { p50: number; p99: number }[];
-  hotRuns: { p50: number; p99: number }[];
+  manyRuns: Omit<FanoutRun, 'delivered'>[];
+  hotRuns: Omit<FanoutRun, 'delivered'>[];
   rssManyMB: number;
   rssManyPeakMB: number;
   /** RSS after a full collection with the many-rooms connections still open: what they hold. */
@@ -110,13 +110,25 @@ type FanoutKind = 'many' | 'hot';
 /** Measured part of a warm-up run (after its own warm-up of at least 3 s). */
 const WARMUP_RUN_MS = 3000;
 
+/** One measured fan-out run, with what disturbed it from outside the server. */
+interface FanoutRun {
+  p50: number;
+  p99: number;
+  delivered: number;
+  /** The load processes' own event-loop delay while measuring (worst of them, ms). */
+  loadLoopP99: number;
+  loadLoopMax: number;
+  /** Percent of the machine's CPU time the hypervisor gave to other guests during the run. */
+  steal: number | null;
+}
+
 /** One fan-out scenario on one server: its rooms, and its runs so far. */
 interface FanoutSession {
   kind: FanoutKind;
   rooms: RoomSpec[];
   perRoom: number;
   params: { rate: number; durationMs: number; warmupMs: number; writersPerRoom: number };
-  runs: { p50: number; p99: number; delivered: number }[];
+  runs: FanoutRun[];
   /** Many rooms: RSS sampled every 100 ms while the connections are open; the peak is kept. */
   sampler: NodeJS.Timeout | null;
   peak: number;
@@ -232,11 +244,18 @@ export class TargetBench {
     const { w, ep } = this;
     await w.all(s.rooms, (share) => ({ cmd: 'open', ep, group: s.kind, rooms: share, perRoom: s.perRoom }));
     const params = warmup ? { ...s.params, durationMs: Math.min(s.params.durationMs, WARMUP_RUN_MS) } : s.params;
+    const ticks = cpuTicks();
     const results = (await w.all<FanoutResult, RoomSpec>(s.rooms, () => ({ cmd: 'fanout', group: s.kind, params }))).filter(Boolean);
+    const steal = stealPercent(ticks, cpuTicks());
     const samples = results.flatMap((x) => x.samples).sort((a, b) => a - b);
     const expected = results.reduce((sum, x) => sum + x.expected, 0);
-    const run = { p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN };
-    const figures = `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${samples.length} samples`;
+    const run = {
+      p50: pct(samples, 50), p99: pct(samples, 99), delivered: expected ? samples.length / expected : NaN,
+      loadLoopP99: Math.max(...results.map((x) => x.loopP99)), loadLoopMax: Math.max(...results.map((x) => x.loopMax)), steal,
+    };
+    const figures = `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${samples.length} samples; `
+      + `load processes' loop delay p99 ${run.loadLoopP99.toFixed(1)} ms (max ${run.loadLoopMax.toFixed(1)}); `
+      + `CPU steal ${steal === null ? 'n/a' : `${steal.toFixed(1)}%`}`;
     if (warmup) {
       this.log(`  ${s.kind} warm-up run (not counted): ${figures}`);
       await Promise.all(Array.from({ length: w.size }, (_, i) => w.call(i, { cmd: 'close', group: s.kind })));
@@ -258,7 +277,7 @@ export class TargetBench {
     const p50 = median(s.runs.map((x) => x.p50));
     const p99 = median(s.runs.map((x) => x.p99));
     const delivered = Math.min(...s.runs.map((x) => x.delivered));
-    const runs = s.runs.map(({ p50: a, p99: b }) => ({ p50: a, p99: b }));
+    const runs = s.runs.map(({ delivered: _, ...r }) => r);
     if (s.kind === 'many') {
       Object.assign(this.f, { manyP50: p50, manyP99: p99, manyDelivered: delivered, manyRuns: runs });
       this.f.rssManyPeakMB = Math.max(s.peak, (this.f.rssManyMB ?? 0) * 2 ** 20) / 2 ** 20;

@@ -145,3 +145,24 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
+
+/**
+ * The machine's CPU time so far, in clock ticks: all of it and the part the hypervisor gave to
+ * other guests ("steal"), summed over every core. Null where /proc/stat is missing.
+ */
+export function cpuTicks(): { total: number; steal: number } | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // user nice system idle iowait irq softirq steal (guest time is already inside user and nice)
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** Percent of the CPU time between two readings that went to other guests. */
+export function stealPercent(a: ReturnType<typeof cpuTicks>, b: ReturnType<typeof cpuTicks>): number | null {
+  if (!a || !b || b.total <= a.total) return null;
+  return (100 * (b.steal - a.steal)) / (b.total - a.total);
+}

@@ -34,6 +34,10 @@ export class BenchConn {
   /** When false, local edits stay in the doc (an offline tablet) and go out in the next sync. */
   live = true;
   private presenceClock = 0;
+  /**
+   * When set, other clients' updates go to this instead of into the doc: a fan-out receiver only
+   * reads the timestamps in them (see load/fanout.ts), and a writer's own key needs none of them.
+   */
   onRemote: ((update: Uint8Array) => void) | null = null;
 
   constructor(readonly ep: Endpoint, readonly docName: string) {
@@ -86,11 +90,12 @@ export class BenchConn {
       this.send(this.wire.sync(STEP2, Y.encodeStateAsUpdate(this.doc, m.payload)));
       return;
     }
-    Y.applyUpdate(this.doc, m.payload, REMOTE);
-    if (m.step === UPDATE) {
-      this.onRemote?.(m.payload);
+    if (m.step === UPDATE && this.onRemote) {
+      this.onRemote(m.payload);
       return;
     }
+    Y.applyUpdate(this.doc, m.payload, REMOTE);
+    if (m.step === UPDATE) return;
     if (!this.initialSynced) {
       this.initialSynced = true;
       this.syncedResolve?.();

@@ -33,6 +33,26 @@ export function vitals(doc: Y.Doc, visitId: string): Y.Map<unknown> {
 export const TIMED_KEYS = ['heartRate', 'respiratoryRate', 'systolic', 'diastolic', 'spo2', 'weight', 'height'] as const;
 const WRAP_MS = 100_000;
 
+const TIMED = new Set<string>(TIMED_KEYS);
+
+/**
+ * The timestamps an update carries, read from the update itself without applying it to a document.
+ * In a fan-out run every update sets one vital sign to a timestamp. Only a key's first set names the
+ * key in the update (later ones name the value they replace, which only a document could resolve), so
+ * any single number set under a map by another client counts, unless the update names another key.
+ */
+export function timestampsIn(update: Uint8Array, ownClientId: number): number[] {
+  const out: number[] = [];
+  for (const s of Y.decodeUpdate(update).structs) {
+    if (!(s instanceof Y.Item) || !(s.content instanceof Y.ContentAny) || s.content.arr.length !== 1) continue;
+    if (s.id.client === ownClientId) continue; // the y-websocket server echoes a writer's own update
+    if (s.parentSub !== null && !TIMED.has(s.parentSub)) continue;
+    const v = s.content.arr[0];
+    if (typeof v === 'number') out.push(v);
+  }
+  return out;
+}
+
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 

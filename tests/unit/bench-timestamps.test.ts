@@ -1,0 +1,58 @@
+// The benchmark's fan-out receivers read send times out of the updates they receive without applying
+// them: every timed vital sign a writer sets must be found, whether the update names the key (the
+// first set) or only the value it replaces (every later one), and nothing else may count.
+
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { encodeTs, latencyMs, seedRecord, timestampsIn, vitals } from '../bench/load/workload.js';
+
+const VISIT = 'v-bench';
+
+/** A writer's copy of a seeded record, and the updates its own edits produce. */
+function writer(from?: Y.Doc): { doc: Y.Doc; updates: Uint8Array[] } {
+  const doc = new Y.Doc();
+  if (from) Y.applyUpdate(doc, Y.encodeStateAsUpdate(from));
+  else seedRecord(doc, VISIT);
+  const updates: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array) => updates.push(u));
+  return { doc, updates };
+}
+
+describe('bench fan-out timestamps', () => {
+  it('finds the send time in a first set and in every later set of the same key', () => {
+    const a = writer();
+    const v = vitals(a.doc, VISIT);
+    v.set('heartRate', encodeTs(1_000_123.5));
+    v.set('heartRate', encodeTs(1_000_456.25));
+    v.set('heartRate', encodeTs(1_000_789));
+    expect(a.updates).toHaveLength(3);
+    const other = a.doc.clientID + 1;
+    expect(a.updates.map((u) => timestampsIn(u, other))).toEqual([[encodeTs(1_000_123.5)], [encodeTs(1_000_456.25)], [encodeTs(1_000_789)]]);
+    expect(latencyMs(timestampsIn(a.updates[2]!, other)[0]!, 1_000_791.5)).toBeCloseTo(2.5, 6);
+  });
+
+  it('ignores the reader\'s own edits, which the y-websocket server sends back to their author', () => {
+    const a = writer();
+    vitals(a.doc, VISIT).set('spo2', encodeTs(5_000));
+    expect(timestampsIn(a.updates[0]!, a.doc.clientID)).toEqual([]);
+  });
+
+  it('reads every writer\'s time from an update that carries several', () => {
+    const a = writer();
+    const b = writer(a.doc);
+    vitals(a.doc, VISIT).set('heartRate', encodeTs(7_000));
+    vitals(b.doc, VISIT).set('systolic', encodeTs(7_001));
+    vitals(b.doc, VISIT).set('systolic', encodeTs(7_002));
+    const merged = Y.mergeUpdates([...a.updates, ...b.updates]);
+    expect(timestampsIn(merged, 0).sort()).toEqual([encodeTs(7_000), encodeTs(7_001), encodeTs(7_002)].sort());
+  });
+
+  it('does not count a number set under a key that is not timed, nor text or registration data', () => {
+    const a = writer();
+    const seed = Y.encodeStateAsUpdate(a.doc);
+    expect(timestampsIn(seed, 0)).toEqual([]);
+    vitals(a.doc, VISIT).set('temperature', 37.2);
+    a.doc.getMap('scratch').set('note', 'fever');
+    expect(a.updates.flatMap((u) => timestampsIn(u, 0))).toEqual([]);
+  });
+});
