@@ -18,7 +18,7 @@ export interface Figures {
   manyP50: number;
   manyP99: number;
   manyDelivered: number;
-  /** Every fan-out run's p50/p99 (the table shows the medians). */
+  /** Every counted fan-out run's figures (the table shows the medians of p50 and p99). */
   manyRuns: Omit<FanoutRun, 'delivered'>[];
   hotRuns: Omit<FanoutRun, 'delivered'>[];
   /** Runs measured again because of steal (not in the medians). */
@@ -265,11 +265,6 @@ export class TargetBench {
     return session;
   }
 
-  /**
-   * One fan-out run: the connections open, the run warms up and measures, the connections close.
-   * Only the running server has connections: idle clients still renew their presence every 15 s
-   * (stock y-websocket behaviour), which would put other servers' work on the measured core.
-   */
   /** One short run that is logged but not counted (see run.ts). */
   async fanoutWarmup(s: FanoutSession): Promise<void> {
     const run = await this.measureFanout(s, true);
@@ -304,7 +299,12 @@ export class TargetBench {
     await Promise.all(Array.from({ length: this.w.size }, (_, i) => this.w.call(i, { cmd: 'close', group: s.kind })));
   }
 
-  /** Opens the scenario's connections and measures one run; the connections stay open. */
+  /**
+   * Opens the scenario's connections and measures one run (warm-up, then the measured part); the
+   * caller closes the connections.
+   * Only the running server has connections: idle clients still renew their presence every 15 s
+   * (stock y-websocket behaviour), which would put other servers' work on the measured core.
+   */
   private async measureFanout(s: FanoutSession, warmup: boolean): Promise<FanoutRun> {
     const { w, ep } = this;
     await w.all(s.rooms, (share) => ({ cmd: 'open', ep, group: s.kind, rooms: share, perRoom: s.perRoom }));
