@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HELP, parseBenchArgs } from './args.js';
 import { ensurePeers } from './peers/ensure.js';
-import { STEAL_RETRIES, TargetBench, type FanoutRun, type Figures } from './scenarios.js';
+import { isQuiet, STEAL_RETRIES, TargetBench, type FanoutRun, type Figures } from './scenarios.js';
 import { hasTaskset, PEERS, ROOT, startTarget, stopTarget, TARGETS } from './targets.js';
 import { Workers } from './workers.js';
 import { renderTable } from './report/table.js';
@@ -61,7 +61,7 @@ try {
       const tries = new Map(order.map(({ s }) => [s, [] as FanoutRun[]]));
       for (let t = 0; ; t++) {
         for (const { b, s } of order) tries.get(s)!.push(await b.fanoutTry(s, `run ${r + 1}/${args.repeat}${t ? `, try ${t + 1}` : ''}`));
-        const loud = order.filter(({ s }) => (tries.get(s)![t]!.steal ?? 0) > args.maxSteal).length;
+        const loud = order.filter(({ s }) => !isQuiet(tries.get(s)![t]!, args.maxSteal)).length;
         if (!loud || t === STEAL_RETRIES) break;
         log(`  round ${r + 1}: steal above ${args.maxSteal}% in ${loud} of ${order.length} runs; the round again`);
       }

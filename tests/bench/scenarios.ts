@@ -129,13 +129,16 @@ export interface FanoutRun {
 /** Times a round of fan-out runs is measured again when the machine's steal was above `--max-steal`. */
 export const STEAL_RETRIES = 2;
 
+/** A run the hypervisor left alone enough to count (steal that cannot be read counts as none). */
+export const isQuiet = (run: Pick<FanoutRun, 'steal'>, maxSteal: number): boolean => run.steal === null || run.steal <= maxSteal;
+
 /**
  * Which of a run's tries counts: the first whose steal (the share of the machine's CPU time the
  * hypervisor gave to other guests meanwhile) is at most `maxSteal` percent, else the one with the
  * least. Decided on steal alone, never on the figures, and the same for every server.
  */
 export function keptTry(tries: Pick<FanoutRun, 'steal'>[], maxSteal: number): number {
-  const quiet = tries.findIndex((t) => t.steal === null || t.steal <= maxSteal);
+  const quiet = tries.findIndex((t) => isQuiet(t, maxSteal));
   if (quiet >= 0) return quiet;
   let best = 0;
   tries.forEach((t, i) => {
