@@ -12,7 +12,8 @@ export class Workers {
 
   constructor(count: number) {
     for (let i = 0; i < count; i++) {
-      const [cmd, argv] = pinned(1, [process.execPath, '--import', 'tsx', path.join(ROOT, 'tests/bench/load/worker.ts')]);
+      // --expose-gc: each runs a full collection before measuring fan-out (load/fanout.ts).
+      const [cmd, argv] = pinned(1, [process.execPath, '--expose-gc', '--import', 'tsx', path.join(ROOT, 'tests/bench/load/worker.ts')]);
       const p = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       p.on('message', (m: { id: number; result?: unknown; error?: string }) => {
         const w = this.pending.get(m.id);

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { encodeTs, latencyMs, seedRecord, timestampsIn, vitals } from '../bench/load/workload.js';
+import { KeySetter, encodeTs, latencyMs, seedRecord, timestampsIn, vitals } from '../bench/load/workload.js';
 import { keptTry } from '../bench/scenarios.js';
 
 const VISIT = 'v-bench';
@@ -56,6 +56,40 @@ describe('bench fan-out timestamps', () => {
     vitals(a.doc, VISIT).set('temperature', 37.2);
     a.doc.getMap('scratch').set('note', 'fever');
     expect(a.updates.flatMap((u) => timestampsIn(u, 0))).toEqual([]);
+  });
+});
+
+describe('bench fan-out writer', () => {
+  it('sends the very bytes Yjs would send for each later set of its key', () => {
+    // The server's copy, where an earlier writer (another run's) already set the key.
+    const server = writer();
+    vitals(server.doc, VISIT).set('heartRate', 61);
+    const yjs = writer(server.doc);
+    const mine = writer(server.doc);
+    mine.doc.clientID = yjs.doc.clientID;
+    vitals(yjs.doc, VISIT).set('heartRate', encodeTs(1_000));
+    vitals(mine.doc, VISIT).set('heartRate', encodeTs(1_000));
+    expect(mine.updates).toEqual(yjs.updates);
+    const setter = new KeySetter(mine.doc, vitals(mine.doc, VISIT), 'heartRate');
+    const values = [encodeTs(1_002.25), encodeTs(1_004.5), 72, encodeTs(99_999.999)];
+    const sent = values.map((v) => setter.set(v));
+    for (const v of values) vitals(yjs.doc, VISIT).set('heartRate', v);
+    expect(sent).toEqual(yjs.updates.slice(1));
+    for (const u of [yjs.updates[0]!, ...sent]) Y.applyUpdate(server.doc, u);
+    expect(vitals(server.doc, VISIT).get('heartRate')).toBe(encodeTs(99_999.999));
+    expect(server.doc.store.pendingStructs).toBeNull();
+    expect(Y.encodeStateAsUpdate(server.doc)).toEqual(Y.encodeStateAsUpdate(yjs.doc));
+    expect(sent.map((u) => timestampsIn(u, 0))).toEqual(values.map((v) => [v]));
+  });
+
+  it('only starts from a value the writer itself set last', () => {
+    const a = writer();
+    const v = vitals(a.doc, VISIT);
+    expect(() => new KeySetter(a.doc, v, 'spo2')).toThrow(/not last set by this writer/);
+    const b = writer(a.doc);
+    vitals(b.doc, VISIT).set('spo2', 97);
+    Y.applyUpdate(a.doc, b.updates[0]!);
+    expect(() => new KeySetter(a.doc, v, 'spo2')).toThrow(/not last set by this writer/);
   });
 });
 
