@@ -18,6 +18,8 @@ export interface Figures {
   manyP50: number;
   manyP99: number;
   manyDelivered: number;
+  /** The server's CPU during the counted many-rooms runs (median, percent of one core). */
+  manyServerCpu: number;
   /** Every counted fan-out run's figures (the table shows the medians of p50 and p99). */
   manyRuns: Omit<FanoutRun, 'delivered'>[];
   hotRuns: Omit<FanoutRun, 'delivered'>[];
@@ -124,6 +126,8 @@ export interface FanoutRun {
   loadLoopMax: number;
   /** Percent of the machine's CPU time the hypervisor gave to other guests during the run. */
   steal: number | null;
+  /** The server's CPU time over the run (warm-up, measuring and the last arrivals), in percent of one core. */
+  serverCpu: number;
 }
 
 /** Times a round of fan-out runs is measured again when the machine's steal was above `--max-steal`. */
@@ -150,7 +154,7 @@ export function keptTry(tries: Pick<FanoutRun, 'steal'>[], maxSteal: number): nu
 function describeRun(r: FanoutRun): string {
   return `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.samples} samples; `
     + `load processes' loop delay p99 ${r.loadLoopP99.toFixed(1)} ms (max ${r.loadLoopMax.toFixed(1)}); `
-    + `CPU steal ${r.steal === null ? 'n/a' : `${r.steal.toFixed(1)}%`}`;
+    + `CPU steal ${r.steal === null ? 'n/a' : `${r.steal.toFixed(1)}%`}; server CPU ${r.serverCpu.toFixed(0)}%`;
 }
 
 /** One fan-out scenario on one server: its rooms, and its runs so far. */
@@ -313,13 +317,17 @@ export class TargetBench {
     await w.all(s.rooms, (share) => ({ cmd: 'open', ep, group: s.kind, rooms: share, perRoom: s.perRoom }));
     const params = warmup ? { ...s.params, durationMs: Math.min(s.params.durationMs, WARMUP_RUN_MS) } : s.params;
     const ticks = cpuTicks();
+    const cpu0 = cpuMicros(this.pid);
+    const t0 = performance.now();
     const results = (await w.all<FanoutResult, RoomSpec>(s.rooms, () => ({ cmd: 'fanout', group: s.kind, params }))).filter(Boolean);
+    const serverCpu = ((cpuMicros(this.pid) - cpu0) / 1000 / (performance.now() - t0)) * 100;
     const steal = stealPercent(ticks, cpuTicks());
     const samples = results.flatMap((x) => x.samples).sort((a, b) => a - b);
     const expected = results.reduce((sum, x) => sum + x.expected, 0);
     return {
       p50: pct(samples, 50), p99: pct(samples, 99), samples: samples.length, delivered: expected ? samples.length / expected : NaN,
       loadLoopP99: Math.max(...results.map((x) => x.loopP99)), loadLoopMax: Math.max(...results.map((x) => x.loopMax)), steal,
+      serverCpu,
     };
   }
 
@@ -333,6 +341,7 @@ export class TargetBench {
     const setAside = s.setAside.map(({ delivered: _, ...r }) => r);
     if (s.kind === 'many') {
       Object.assign(this.f, { manyP50: p50, manyP99: p99, manyDelivered: delivered, manyRuns: runs, manySetAside: setAside });
+      this.f.manyServerCpu = median(s.runs.map((x) => x.serverCpu));
       this.f.rssManyPeakMB = Math.max(s.peak, (this.f.rssManyMB ?? 0) * 2 ** 20) / 2 ** 20;
     } else {
       Object.assign(this.f, { hotP50: p50, hotP99: p99, hotDelivered: delivered, hotRuns: runs, hotSetAside: setAside });

@@ -16,6 +16,7 @@ export const ROWS: Row[] = [
   { label: 'server CPU per accepted update', key: 'cpuUsPerUpdate', unit: 'µs', better: 'lower', digits: 1 },
   { label: 'fan-out p50, many rooms', key: 'manyP50', unit: 'ms', better: 'lower', digits: 2 },
   { label: 'fan-out p99, many rooms', key: 'manyP99', unit: 'ms', better: 'lower', digits: 2 },
+  { label: 'server CPU during many-rooms runs', key: 'manyServerCpu', unit: '% of a core', better: 'lower', digits: 0 },
   { label: 'fan-out p50, one hot room', key: 'hotP50', unit: 'ms', better: 'lower', digits: 2 },
   { label: 'fan-out p99, one hot room', key: 'hotP99', unit: 'ms', better: 'lower', digits: 2 },
   { label: 'RSS peak during many-rooms run', key: 'rssManyPeakMB', unit: 'MB', better: 'lower', digits: 1 },
