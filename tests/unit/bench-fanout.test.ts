@@ -1,7 +1,9 @@
 // The benchmark's fan-out runs. Receivers read send times out of the updates they receive without
 // applying them: every timed vital sign a writer sets must be found, whether the update names the key
-// (the first set) or only the value it replaces (every later one), and nothing else may count. A run
-// disturbed by the hypervisor is measured again, and which try counts depends on steal alone.
+// (the first set) or only the value it replaces (every later one), and nothing else may count. A
+// writer's later sets, encoded without its copy of the record, must be the bytes Yjs itself would
+// send. A run disturbed by the hypervisor is measured again, and which try counts depends on steal
+// alone.
 
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
