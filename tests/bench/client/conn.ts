@@ -43,7 +43,7 @@ export class BenchConn {
   constructor(readonly ep: Endpoint, readonly docName: string) {
     this.wire = new Wire(ep.dialect, docName);
     this.doc.on('update', (u: Uint8Array, origin: unknown) => {
-      if (origin !== REMOTE && this.live) this.send(this.wire.sync(UPDATE, u));
+      if (origin !== REMOTE) this.sendUpdate(u);
     });
   }
 
@@ -102,6 +102,11 @@ export class BenchConn {
     } else {
       this.barriers.shift()?.();
     }
+  }
+
+  /** Sends an update this client made (held back while offline, like the doc's own edits). */
+  sendUpdate(update: Uint8Array): void {
+    if (this.live) this.send(this.wire.sync(UPDATE, update));
   }
 
   send(msg: Uint8Array): void {

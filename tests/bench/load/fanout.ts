@@ -10,7 +10,6 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { KeySetter, TIMED_KEYS, encodeTs, latencyMs, nowMs, timestampsIn, vitals } from './workload.js';
-import { UPDATE } from '../client/wire.js';
 import type { OpenRoom } from './rooms.js';
 
 /** Time between the load process's full collection and the start of measuring. */
@@ -57,7 +56,7 @@ export async function fanout(rooms: OpenRoom[], p: FanoutParams): Promise<Fanout
         let setter: KeySetter | null = null;
         const set = (v: number): void => {
           if (setter) {
-            c.send(c.wire.sync(UPDATE, setter.set(v)));
+            c.sendUpdate(setter.set(v));
             return;
           }
           map.set(key, v);
