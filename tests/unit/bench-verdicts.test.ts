@@ -21,6 +21,19 @@ describe('bench verdicts', () => {
     expect(renderVerdicts(v)).toContain('MISS  RSS at many connections, at end of run: 125.0 MB (4%); target <= 120.0 MB (y-websocket)');
   });
 
+  it('shows the digits that decide a verdict when both figures round alike', () => {
+    const v = verdicts(
+      figures({ manyP99: 4.0412, rssManyPeakMB: 130, rssManyMB: 128.6, rssManyHeldMB: 122.1289 }),
+      figures({ manyP99: 4.0371, rssManyPeakMB: 130, rssManyMB: 130.3, rssManyHeldMB: 122.0898 }),
+    );
+    const text = renderVerdicts(v);
+    expect(text).toContain('MISS  fan-out p99, many rooms: 4.041 ms (+0.1%); target <= 4.037 ms (y-websocket)');
+    expect(text).toContain('MISS  RSS at many connections, held after a full GC: 122.13 MB (+0.03%); target <= 122.09 MB (y-websocket)');
+    // Equal figures stay as they are (MET: no worse), and differences of a percent or more keep whole percents.
+    expect(text).toContain('MET   RSS at many connections, peak: 130.0 MB (0%); target <= 130.0 MB (y-websocket)');
+    expect(text).toContain('MET   RSS at many connections, at end of run: 128.6 MB (-1%); target <= 130.3 MB (y-websocket)');
+  });
+
   it('gives no verdict for a figure that was not measured', () => {
     const v = verdicts(figures({ manyP99: 5, rssManyPeakMB: 100, cpuUsPerUpdate: 30 }), figures({ manyP99: 4, rssManyMB: 90 }));
     expect(v.map((x) => [x.what, x.met])).toEqual([

@@ -12,7 +12,17 @@ export interface Verdict {
 export function verdicts(pamoja: Figures, ref: Figures | undefined): Verdict[] {
   const out: Verdict[] = [];
   const has = (f: Figures | undefined, k: keyof Figures): boolean => typeof f?.[k] === 'number' && !Number.isNaN(f[k]);
-  const pctOff = (v: number, t: number): string => `${(((v - t) / t) * 100).toFixed(0)}%`;
+  const pctOff = (v: number, t: number): string => {
+    const pct = ((v - t) / t) * 100;
+    // A difference under half a percent still decides the verdict: show it rather than "0%".
+    return v !== t && Math.abs(pct) < 0.5 ? `${pct > 0 ? '+' : ''}${pct.toPrecision(1)}%` : `${pct.toFixed(0)}%`;
+  };
+  // Both figures with the digits it takes to tell them apart, when they differ (at most 4).
+  const pair = (v: number, t: number, digits: number): [string, string] => {
+    let d = digits;
+    while (d < 4 && v !== t && v.toFixed(d) === t.toFixed(d)) d++;
+    return [v.toFixed(d), t.toFixed(d)];
+  };
   if (has(ref, 'ingestPerSec') && has(pamoja, 'ingestPerSec')) {
     out.push({
       what: 'ingest updates/s', target: `>= ${ref!.ingestPerSec.toFixed(0)} (y-websocket)`,
@@ -21,18 +31,20 @@ export function verdicts(pamoja: Figures, ref: Figures | undefined): Verdict[] {
     });
   }
   if (ref && has(ref, 'manyP99') && has(pamoja, 'manyP99')) {
+    const [v, t] = pair(pamoja.manyP99, ref.manyP99, 2);
     out.push({
-      what: 'fan-out p99, many rooms', target: `<= ${ref.manyP99.toFixed(2)} ms (y-websocket)`,
-      measured: `${pamoja.manyP99.toFixed(2)} ms (${pctOff(pamoja.manyP99, ref.manyP99)})`, met: pamoja.manyP99 <= ref.manyP99,
+      what: 'fan-out p99, many rooms', target: `<= ${t} ms (y-websocket)`,
+      measured: `${v} ms (${pctOff(pamoja.manyP99, ref.manyP99)})`, met: pamoja.manyP99 <= ref.manyP99,
     });
   }
   // Memory: the peak over the run (what a machine must have), the figure at its end, and what is
   // left after a full collection with the connections still open (the least noisy of the three).
   for (const [k, when] of [['rssManyPeakMB', 'peak'], ['rssManyMB', 'at end of run'], ['rssManyHeldMB', 'held after a full GC']] as const) {
     if (!ref || !has(ref, k) || !has(pamoja, k)) continue;
+    const [v, t] = pair(pamoja[k], ref[k], 1);
     out.push({
-      what: `RSS at many connections, ${when}`, target: `<= ${ref[k].toFixed(1)} MB (y-websocket)`,
-      measured: `${pamoja[k].toFixed(1)} MB (${pctOff(pamoja[k], ref[k])})`, met: pamoja[k] <= ref[k],
+      what: `RSS at many connections, ${when}`, target: `<= ${t} MB (y-websocket)`,
+      measured: `${v} MB (${pctOff(pamoja[k], ref[k])})`, met: pamoja[k] <= ref[k],
     });
   }
   if (has(pamoja, 'cpuUsPerUpdate')) out.push({
