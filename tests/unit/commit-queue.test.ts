@@ -217,3 +217,71 @@ describe('commit queue: a failing callback', () => {
     db.close();
   });
 });
+
+describe('commit queue: checkpoints that sync the database file off the event loop', () => {
+  const walSize = (dir: string): number => fs.statSync(walPathOf(dir)).size;
+  /** Rows in the database file alone, as a copy without its WAL would show them. */
+  const rowsInDatabaseFile = (dir: string): number => {
+    const copy = tempDir();
+    fs.copyFileSync(path.join(dir, 'pamoja.sqlite'), path.join(copy, 'pamoja.sqlite'));
+    return rowsSeenByAnotherConnection(copy);
+  };
+  const waitFor = async (done: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('keeps the WAL from starting over until the database file is synced, then lets it', async () => {
+    const { dir, db, queue } = queueOnFile('BLOB');
+    for (let i = 0; i < 50; i++) queue.write(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 1)));
+    queue.flush();
+    queue.checkpoint();
+    // Copied on the loop; the fsync of the database file is running on the thread pool.
+    expect(rowsInDatabaseFile(dir)).toBe(50);
+    expect(queue.stats.checkpoints).toBe(0);
+    // A commit now must not overwrite the WAL from the top: a power cut could still lose the copied
+    // pages, and then only the WAL has them. It is appended instead.
+    const before = walSize(dir);
+    db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 2));
+    expect(walSize(dir)).toBeGreaterThan(before);
+    await waitFor(() => queue.stats.checkpoints === 1);
+    expect(queue.stats.checkpoints).toBe(1);
+    // The cycle ended by copying that commit too, with SQLite's own syncs.
+    expect(rowsInDatabaseFile(dir)).toBe(51);
+    // So the next commit starts the WAL over instead of growing it.
+    const grown = walSize(dir);
+    db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 3));
+    expect(walSize(dir)).toBe(grown);
+    expect(rowsSeenByAnotherConnection(dir)).toBe(52);
+    queue.close();
+    db.close();
+  });
+
+  it('keeps the WAL small under continuous writes, cycle after cycle', async () => {
+    const { dir, db, queue } = queueOnFile('BLOB', 40);
+    let written = 0;
+    const writer = setInterval(() => {
+      for (let i = 0; i < 4; i++) queue.write(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 4)));
+      queue.afterWrite(() => (written += 4));
+    }, 1);
+    await waitFor(() => queue.stats.checkpoints >= 12);
+    clearInterval(writer);
+    expect(queue.stats.checkpoints).toBeGreaterThanOrEqual(12);
+    // Every row took a WAL page or more: without the WAL starting over it would hold them all.
+    expect(written * 4096).toBeGreaterThan(3 * walSize(dir));
+    queue.close();
+    expect(rowsSeenByAnotherConnection(dir)).toBe(written);
+    db.close();
+  });
+
+  it('finishes a cycle at close: the database file holds everything and the WAL is removed', () => {
+    const { dir, db, queue } = queueOnFile('BLOB');
+    for (let i = 0; i < 20; i++) queue.write(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 5)));
+    queue.flush();
+    queue.checkpoint();
+    db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 6));
+    queue.close();
+    db.close();
+    expect(fs.existsSync(walPathOf(dir))).toBe(false);
+    expect(rowsSeenByAnotherConnection(dir)).toBe(21);
+  });
+});
