@@ -231,19 +231,28 @@ describe('commit queue: checkpoints that sync the database file off the event lo
   };
 
   it('keeps the WAL from starting over until the database file is synced, then lets it', async () => {
-    const { dir, db, queue } = queueOnFile('BLOB');
+    const { dir, db, queue } = queueOnFile('BLOB', null, 30);
+    db.pragma('wal_checkpoint(TRUNCATE)'); // the empty table, in the database file itself
     for (let i = 0; i < 50; i++) queue.write(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 1)));
+    queue.afterCommit(() => {}); // an fsync now, so the next one waits 30 ms
     queue.flush();
     queue.checkpoint();
-    // Copied on the loop; the fsync of the database file is running on the thread pool.
-    expect(rowsInDatabaseFile(dir)).toBe(50);
-    expect(queue.stats.checkpoints).toBe(0);
-    // A commit now must not overwrite the WAL from the top: a power cut could still lose the copied
-    // pages, and then only the WAL has them. It is appended instead.
-    const before = walSize(dir);
-    db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 2));
-    expect(walSize(dir)).toBeGreaterThan(before);
+    // Nothing is copied before an fsync of the WAL that started after the cycle did.
+    expect(rowsInDatabaseFile(dir)).toBe(0);
+    // Waiting for that same fsync, this runs right after the copy, while the database file's fsync is
+    // still on the thread pool.
+    const during: number[] = [];
+    queue.afterCommit(() => {
+      during.push(rowsInDatabaseFile(dir));
+      // A commit now must not overwrite the WAL from the top: a power cut could still lose the
+      // copied pages, and then only the WAL has them. It is appended instead.
+      const before = walSize(dir);
+      db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 2));
+      during.push(walSize(dir) - before);
+    });
     await waitFor(() => queue.stats.checkpoints === 1);
+    expect(during[0]).toBe(50);
+    expect(during[1]).toBeGreaterThan(0);
     expect(queue.stats.checkpoints).toBe(1);
     // The cycle ended by copying that commit too, with SQLite's own syncs.
     expect(rowsInDatabaseFile(dir)).toBe(51);
@@ -273,15 +282,33 @@ describe('commit queue: checkpoints that sync the database file off the event lo
     db.close();
   });
 
-  it('finishes a cycle at close: the database file holds everything and the WAL is removed', () => {
-    const { dir, db, queue } = queueOnFile('BLOB');
+  it('finishes a cycle at close: the database file holds everything and the WAL is removed', async () => {
+    const { dir, db, queue } = queueOnFile('BLOB', null, 30);
     for (let i = 0; i < 20; i++) queue.write(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 5)));
+    queue.afterCommit(() => {});
     queue.flush();
     queue.checkpoint();
-    db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 6));
-    queue.close();
-    db.close();
+    let closed = false;
+    queue.afterCommit(() => {
+      // Copied (this waited for the same fsync); the database file's fsync is still running.
+      expect(rowsInDatabaseFile(dir)).toBe(20);
+      db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 6));
+      queue.close();
+      db.close();
+      closed = true;
+    });
+    await waitFor(() => closed);
+    expect(closed).toBe(true);
     expect(fs.existsSync(walPathOf(dir))).toBe(false);
     expect(rowsSeenByAnotherConnection(dir)).toBe(21);
+    // Closed while the WAL's own fsync was awaited: nothing copied yet, and still nothing lost.
+    const other = queueOnFile('BLOB');
+    other.queue.write(() => other.db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(4000, 7)));
+    other.queue.flush();
+    other.queue.checkpoint();
+    other.queue.close();
+    other.db.close();
+    expect(fs.existsSync(walPathOf(other.dir))).toBe(false);
+    expect(rowsSeenByAnotherConnection(other.dir)).toBe(1);
   });
 });
