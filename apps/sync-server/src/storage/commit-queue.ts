@@ -84,7 +84,6 @@ export class CommitQueue {
   private checkpointTimer: NodeJS.Timeout | null = null;
   /** Holds the WAL from step 1 of a checkpoint cycle until the database file is synced (null between cycles). */
   private holder: { db: DB; begin: Database.Statement; read: Database.Statement; end: Database.Statement } | null = null;
-  private holding = false;
   /** Where a checkpoint cycle is: waiting for the WAL's fsync, for the database file's, or for a retry of that. */
   private cycle: 'idle' | 'wal' | 'db' | 'db-failed' = 'idle';
   /** The database file, for its fsync in step 3. */
@@ -118,9 +117,9 @@ export class CommitQueue {
   /**
    * Copies committed WAL pages into the database file, without waiting for readers or writers. It
    * fsyncs the WAL first, so writes made outside the queue (sign-ins, accounts, workflow) reach the
-   * disk within one period even when no record changes. When the queue syncs the WAL itself, the
-   * database file's fsync runs off the loop (the cycle at the top of this file); the next cycle starts
-   * only once this one is done, and one whose fsync failed holds the WAL until a retry succeeds.
+   * disk within one period even when no record changes. When the queue syncs the WAL itself, both
+   * fsyncs run off the loop (the cycle at the top of this file); the next cycle starts only once this
+   * one is done, and one whose database file fsync failed holds the WAL until a retry succeeds.
    */
   checkpoint(): void {
     if (!this.db.open || this.closed || this.cycle === 'wal' || this.cycle === 'db') return;
@@ -177,7 +176,6 @@ export class CommitQueue {
       this.holder = { db, begin: db.prepare('BEGIN'), read: db.prepare('SELECT count(*) FROM sqlite_schema'), end: db.prepare('COMMIT') };
     }
     this.holder.begin.run();
-    this.holding = true;
     try {
       this.holder.read.get();
     } catch (e) {
@@ -187,8 +185,7 @@ export class CommitQueue {
   }
 
   private releaseWal(): void {
-    if (this.holding && this.holder?.db.open) this.holder.end.run();
-    this.holding = false;
+    if (this.holder?.db.open && this.holder.db.inTransaction) this.holder.end.run();
   }
 
   /** Steps 3 and 4. */
@@ -394,7 +391,7 @@ export class CommitQueue {
     // A checkpoint cycle in its step 3: the database file is synced here, and the reader let go, so
     // that closing the database can checkpoint the rest and remove the WAL.
     try {
-      if (this.holding && this.dbFd !== null) fs.fdatasyncSync(this.dbFd);
+      if (this.holder?.db.inTransaction && this.dbFd !== null) fs.fdatasyncSync(this.dbFd);
       this.releaseWal();
     } catch (e) {
       this.onError(e instanceof Error ? e : new Error(String(e)));
