@@ -42,6 +42,9 @@ import type { DB } from './db.js';
 
 type AfterCommit = (err: Error | null) => void;
 
+/** What a failed call threw, as an Error for `onError` (SQLite and fs throw Errors; anything else is wrapped). */
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
 export interface CommitQueueOptions {
   /** Told about failed commits and fsyncs. */
   onError?: (err: Error) => void;
@@ -128,7 +131,7 @@ export class CommitQueue {
     try {
       this.holdWal();
     } catch (e) {
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(asError(e));
       return this.checkpointWithSyncs();
     }
     this.cycle = 'wal';
@@ -153,7 +156,7 @@ export class CommitQueue {
         this.db.pragma(`synchronous = ${level}`);
       }
     } catch (e) {
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(asError(e));
     }
     this.syncDatabaseFile();
   }
@@ -164,7 +167,7 @@ export class CommitQueue {
       const [r] = this.db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
       if (r && r.checkpointed > 0) this.stats.checkpoints++;
     } catch (e) {
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(asError(e));
     }
   }
 
@@ -193,7 +196,7 @@ export class CommitQueue {
     try {
       this.dbFd ??= fs.openSync(this.db.name, 'r');
     } catch (e) {
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(asError(e));
       this.cycle = 'db-failed';
       return;
     }
@@ -201,7 +204,7 @@ export class CommitQueue {
     fs.fdatasync(this.dbFd, (err) => {
       if (this.closed) {
         this.cycle = 'idle';
-        this.closeFiles();
+        this.closeDbFile();
         return;
       }
       if (err) {
@@ -213,14 +216,14 @@ export class CommitQueue {
       try {
         this.releaseWal();
       } catch (e) {
-        this.onError(e instanceof Error ? e : new Error(String(e)));
+        this.onError(asError(e));
         return;
       }
       if (this.db.open) this.checkpointWithSyncs();
     });
   }
 
-  private closeFiles(): void {
+  private closeDbFile(): void {
     if (this.dbFd !== null && this.cycle !== 'db') {
       fs.closeSync(this.dbFd);
       this.dbFd = null;
@@ -299,7 +302,7 @@ export class CommitQueue {
         this.stats.batches++;
         this.stats.writes += writes.length;
       } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
+        const error = asError(e);
         this.stats.failures++;
         this.onError(error);
         this.run(committed, error);
@@ -323,7 +326,7 @@ export class CommitQueue {
       try {
         fn(err);
       } catch (e) {
-        this.onCallbackError(e instanceof Error ? e : new Error(String(e)));
+        this.onCallbackError(asError(e));
       }
     }
     this.flushing = false;
@@ -383,7 +386,7 @@ export class CommitQueue {
     try {
       if (fd !== null) fs.fdatasyncSync(fd);
     } catch (e) {
-      err = e instanceof Error ? e : new Error(String(e));
+      err = asError(e);
     }
     for (const fn of waiting) fn(err);
     if (this.walFd !== null) fs.closeSync(this.walFd);
@@ -394,10 +397,10 @@ export class CommitQueue {
       if (this.holder?.db.inTransaction && this.dbFd !== null) fs.fdatasyncSync(this.dbFd);
       this.releaseWal();
     } catch (e) {
-      this.onError(e instanceof Error ? e : new Error(String(e)));
+      this.onError(asError(e));
     }
     this.holder?.db.close();
     this.holder = null;
-    this.closeFiles();
+    this.closeDbFile();
   }
 }
