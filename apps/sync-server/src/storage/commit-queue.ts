@@ -35,10 +35,15 @@
 // 116 ms, which every room used to wait for.
 // A copied page is on disk in the WAL before it is written to the database file, and the WAL keeps it
 // until the database file is synced: a power cut at any step leaves SQLite a WAL to recover from.
+//
+// Once the WAL starts over, each commit overwrites parts of file pages, which the kernel must read
+// back from disk first if they have left the page cache; with `warmWal`, a WalWarmer (wal-warmer.ts)
+// reads them in on the thread pool ahead of SQLite.
 
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DB } from './db.js';
+import { WalWarmer, type WalWarmerOptions } from './wal-warmer.js';
 
 type AfterCommit = (err: Error | null) => void;
 
@@ -61,6 +66,8 @@ export interface CommitQueueOptions {
   syncGapMs?: number;
   /** How long a batch may stay open before `flushIfDue` commits it early. */
   maxBatchMs?: number;
+  /** Keep part of the WAL ahead of SQLite's next write read in (see wal-warmer.ts); null: don't. */
+  warmWal?: WalWarmerOptions | null;
 }
 
 export class CommitQueue {
@@ -99,6 +106,8 @@ export class CommitQueue {
   private readonly walPath: string | null;
   private readonly syncGapMs: number;
   private readonly maxBatchMs: number;
+  /** Null unless `warmWal` is given. */
+  readonly warmer: WalWarmer | null;
 
   constructor(private readonly db: DB, options: CommitQueueOptions = {}) {
     this.onError = options.onError ?? (() => {});
@@ -107,6 +116,7 @@ export class CommitQueue {
     this.syncGapMs = options.syncGapMs ?? 0;
     this.maxBatchMs = options.maxBatchMs ?? Infinity;
     const checkpointEveryMs = options.checkpointEveryMs ?? null;
+    this.warmer = options.warmWal ? new WalWarmer(db.name, options.warmWal) : null;
     this.runBatch = db.transaction((writes: (() => void)[]) => {
       for (const w of writes) w();
     });
@@ -127,6 +137,7 @@ export class CommitQueue {
   checkpoint(): void {
     if (!this.db.open || this.closed || this.cycle === 'wal' || this.cycle === 'db') return;
     if (this.cycle === 'db-failed') return this.syncDatabaseFile();
+    this.warmer?.beforeRestart();
     if (this.wal() === null) return this.checkpointWithSyncs();
     try {
       this.holdWal();
@@ -301,6 +312,7 @@ export class CommitQueue {
         this.runBatch(writes);
         this.stats.batches++;
         this.stats.writes += writes.length;
+        this.warmer?.nudge();
       } catch (e) {
         const error = asError(e);
         this.stats.failures++;
@@ -402,5 +414,6 @@ export class CommitQueue {
     this.holder?.db.close();
     this.holder = null;
     this.closeDbFile();
+    this.warmer?.close();
   }
 }
