@@ -181,4 +181,36 @@ describe('WAL warmer', () => {
     expect(warmer.stats.looks).toBe(looks);
     db.close();
   });
+
+  it('lets the commit queue checkpoint once the WAL passes checkpointAtWalBytes, and not without it', async () => {
+    const run = async (checkpointAtWalBytes: number | null) => {
+      const dir = tempDir();
+      const db = openDatabase(dir);
+      db.exec('CREATE TABLE t (v BLOB)');
+      const queue = new CommitQueue(db, {
+        walPath: walPathOf(dir), checkpointEveryMs: 60_000, warmWal: { aheadBytes: 1 << 20, everyMs: 0 }, checkpointAtWalBytes,
+      });
+      // About 60 KB of frames every 25 ms, 4.3 MB in all; size-triggered checkpoints start 500 ms apart.
+      for (let i = 0; i < 70; i++) {
+        await new Promise<void>((resolve) => {
+          for (let j = 0; j < 20; j++) queue.write(() => db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(3000)));
+          queue.afterCommit(() => resolve());
+        });
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const result = { checkpoints: queue.stats.checkpoints, restarts: queue.warmer!.stats.restarts, walBytes: fs.statSync(walPathOf(dir)).size };
+      queue.close();
+      db.close();
+      return result;
+    };
+    const limited = await run(256 * 1024);
+    expect(limited.checkpoints).toBeGreaterThanOrEqual(2);
+    expect(limited.restarts).toBeGreaterThanOrEqual(2);
+    const unlimited = await run(null);
+    expect(unlimited.checkpoints).toBe(0);
+    expect(unlimited.restarts).toBe(0);
+    expect(unlimited.walBytes).toBeGreaterThan(4 * 2 ** 20);
+    // Each pass over the WAL lasts about one gap: the file stays well short of everything written.
+    expect(limited.walBytes).toBeLessThan(unlimited.walBytes * 0.65);
+  });
 });

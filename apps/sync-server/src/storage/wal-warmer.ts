@@ -45,6 +45,8 @@ export class WalWarmer {
   private nextUpTo = 0;
   private reading = false;
   private closed = false;
+  /** SQLite's write position at the last look (0 before the first). */
+  lastPos = 0;
   private readonly le = os.endianness() === 'LE';
   readonly stats = { looks: 0, bytesRead: 0, restarts: 0 };
 
@@ -107,6 +109,7 @@ export class WalWarmer {
       this.upTo = this.nextUpTo;
       this.nextUpTo = 0;
     }
+    this.lastPos = at.pos;
     try {
       this.walFd ??= fs.openSync(`${this.dbPath}-wal`, 'r');
       return { pos: at.pos, size: fs.fstatSync(this.walFd).size };
