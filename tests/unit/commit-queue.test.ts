@@ -104,6 +104,26 @@ describe('commit queue', () => {
     expect(rowsSeenByAnotherConnection(dir)).toBe(3);
     db.close();
   });
+
+  it('answers each callback once when close() comes while an fsync is in flight', async () => {
+    const dir = tempDir();
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const errors: Error[] = [];
+    const queue = new CommitQueue(db, { walPath: walPathOf(dir), onError: (e) => errors.push(e) });
+    const calls: string[] = [];
+    queue.write(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    queue.afterCommit((err) => calls.push(`a:${err}`));
+    queue.flush(); // committed; its fsync is now on the thread pool
+    expect(queue.stats.fsyncs).toBe(1);
+    queue.close();
+    expect(calls).toEqual(['a:null']);
+    // The pool's fsync finishes after close(): nobody is answered twice, and no error is reported.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual(['a:null']);
+    expect(errors).toEqual([]);
+    db.close();
+  });
 });
 
 describe('commit queue: early commits', () => {

@@ -384,6 +384,8 @@ export class CommitQueue {
     this.stats.fsyncs++;
     this.lastSyncStart = performance.now();
     fs.fdatasync(fd, (err) => {
+      // close() has synced and answered these already (and closed the file under this fsync).
+      if (this.closed) return;
       this.syncing = null;
       if (err) this.onError(err);
       this.run(batch, err);
