@@ -118,6 +118,7 @@ export class CommitQueue {
   readonly warmer: WalWarmer | null;
   private readonly checkpointAtWalBytes: number | null;
   private lastSizeCheckpoint = -Infinity;
+  private lastSizeLook = -Infinity;
 
   constructor(private readonly db: DB, options: CommitQueueOptions = {}) {
     this.onError = options.onError ?? (() => {});
@@ -338,13 +339,19 @@ export class CommitQueue {
       this.unsynced.push(...after);
       this.startSync();
     }
-    if (this.checkpointAtWalBytes !== null && this.warmer !== null && this.warmer.lastPos >= this.checkpointAtWalBytes) {
-      const now = performance.now();
-      if (now - this.lastSizeCheckpoint >= SIZE_CHECKPOINT_GAP_MS) {
-        this.lastSizeCheckpoint = now;
-        this.checkpoint();
-      }
-    }
+    if (this.checkpointAtWalBytes !== null && this.warmer !== null) this.checkpointIfWalLong(this.checkpointAtWalBytes, this.warmer);
+  }
+
+  /** Starts a checkpoint once SQLite writes `limit` bytes or more into the WAL; looks at most every 50 ms. */
+  private checkpointIfWalLong(limit: number, warmer: WalWarmer): void {
+    const now = performance.now();
+    if (now - this.lastSizeCheckpoint < SIZE_CHECKPOINT_GAP_MS || now - this.lastSizeLook < 50) return;
+    this.lastSizeLook = now;
+    // Read now, not the warmer's last look: that may be from before the WAL started over.
+    const at = warmer.position();
+    if (at === null || at.pos < limit) return;
+    this.lastSizeCheckpoint = now;
+    this.checkpoint();
   }
 
   /**

@@ -45,16 +45,10 @@ export class WalWarmer {
   private nextUpTo = 0;
   private reading = false;
   private closed = false;
-  private pos = 0;
   private readonly le = os.endianness() === 'LE';
   readonly stats = { looks: 0, bytesRead: 0, restarts: 0 };
 
   constructor(private readonly dbPath: string, private readonly options: WalWarmerOptions) {}
-
-  /** SQLite's write position at the last look (0 before the first). */
-  get lastPos(): number {
-    return this.pos;
-  }
 
   /**
    * Where SQLite writes its next WAL frame (bytes from the start of the file) and the salt of the
@@ -113,7 +107,6 @@ export class WalWarmer {
       this.upTo = this.nextUpTo;
       this.nextUpTo = 0;
     }
-    this.pos = at.pos;
     try {
       this.walFd ??= fs.openSync(`${this.dbPath}-wal`, 'r');
       return { pos: at.pos, size: fs.fstatSync(this.walFd).size };
