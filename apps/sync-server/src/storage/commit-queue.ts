@@ -47,11 +47,9 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DB } from './db.js';
 import { WalWarmer, type WalWarmerOptions } from './wal-warmer.js';
+import { asError } from './as-error.js';
 
 type AfterCommit = (err: Error | null) => void;
-
-/** What a failed call threw, as an Error for `onError` (SQLite and fs throw Errors; anything else is wrapped). */
-const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 export interface CommitQueueOptions {
   /** Told about failed commits and fsyncs. */

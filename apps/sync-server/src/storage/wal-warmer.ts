@@ -14,6 +14,7 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
+import { asError } from './as-error.js';
 
 /** The wal-index header's version number, for a header we know how to read. */
 const WAL_INDEX_VERSION = 3007000;
@@ -111,7 +112,7 @@ export class WalWarmer {
       this.walFd ??= fs.openSync(`${this.dbPath}-wal`, 'r');
       return { pos: at.pos, size: fs.fstatSync(this.walFd).size };
     } catch (e) {
-      this.options.onError?.(e instanceof Error ? e : new Error(String(e)));
+      this.options.onError?.(asError(e));
       return null;
     }
   }
