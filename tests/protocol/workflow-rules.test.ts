@@ -106,6 +106,26 @@ describe('workflow rules', () => {
     expect(rowsOf(done.vid)).toBe(doneRows);
   });
 
+  it('hands a visit on by itself once the database takes writes again after following a status change failed', async () => {
+    const { pid, vid } = await register('Retried');
+    const db = srv.ctx.db;
+    const activeStep = () => db.prepare(`SELECT step FROM assignments WHERE visit_id = ? AND status = 'ACTIVE'`).pluck().get(vid);
+    expect(activeStep()).toBe('TRIAGE');
+    // The hand-off's writes fail (as on a disk in trouble); the record's own write is not touched.
+    db.exec(`CREATE TRIGGER test_handoff_fails BEFORE INSERT ON assignments BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+    try {
+      const nurseDoc = await editor('nurse', pid);
+      sectionOf(nurseDoc, vid, 'workflow')!.set('status', 'CONSULTATION');
+      await until(() => srv.ctx.patients.byId(pid)?.visitStatus === 'CONSULTATION', 5000, 'status saved');
+      await new Promise((r) => srv.ctx.queue.afterCommit(r));
+      expect(activeStep()).toBe('TRIAGE');
+    } finally {
+      db.exec('DROP TRIGGER test_handoff_fails');
+    }
+    // Nobody opens a worklist or the board: the retry puts the visit in the clinician's queue.
+    await until(() => activeStep() === 'CONSULTATION', 8000, 'hand-off retried');
+  }, 15_000);
+
   it('refuses another role\'s transition: 403 over HTTP, reverted over WebSocket, and no hand-off', async () => {
     const cashier = await openStream(srv.url, tok.cashier!);
     const { pid, vid } = await register('Refused');
