@@ -291,6 +291,52 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     w.mockRestore();
   });
 
+  it('opens the fresh copy with every edit accepted before the breakdown, even one its batch has not committed yet', async () => {
+    const w = quiet();
+    const nurse = await connect('nurse');
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await raw.opened;
+    const room = srv.hub.rooms.get(doc())!;
+    await until(() => room.conns.size >= 2, 5000, 'both connections in the room');
+    const [byNurse, byRaw] = [...room.conns].slice(-2) as [Parameters<typeof room.receiveUpdate>[0], Parameters<typeof room.receiveUpdate>[0]];
+    const copy = (client: number): Y.Doc => {
+      const d = new Y.Doc();
+      Y.applyUpdate(d, Y.encodeStateAsUpdate(room.doc));
+      d.clientID = client;
+      return d;
+    };
+    const edit = copy(0x7e5a);
+    const editSv = Y.encodeStateVector(edit);
+    sectionOf(edit, visitId, 'vitals')!.set('heartRate', 97);
+    const first = copy(0x7e5b);
+    const sv = Y.encodeStateVector(first);
+    sectionOf(first, visitId, 'vitals')!.set('weight', 70);
+    const stray = copy(0x7e5b);
+    sectionOf<Y.Text>(stray, visitId, 'assessment')!.insert(0, 'stray words');
+    // All in one turn of the server's loop, as when messages from several sockets arrive together:
+    // two edits accepted (their batch still open), then a third connection's update that Yjs
+    // integrates before the gate finds it malformed, and the room is opened again at once.
+    room.receiveUpdate(byRaw, Y.encodeStateAsUpdate(first, sv));
+    room.receiveUpdate(byNurse, Y.encodeStateAsUpdate(edit, editSv));
+    room.receiveUpdate(byRaw, Y.encodeStateAsUpdate(stray, sv));
+    room.drainInbox();
+    expect(room.broken).not.toBeNull();
+    const fresh = srv.hub.open(doc());
+    expect(fresh).not.toBe(room);
+    expect(sectionOf(fresh.doc, visitId, 'vitals')!.get('heartRate')).toBe(97);
+    expect(sectionOf(fresh.doc, visitId, 'vitals')!.get('weight')).toBe(70);
+    // The nurse's client reconnects to the fresh copy and holds what it holds.
+    await synced(nurse.provider);
+    await until(() => {
+      const r = srv.hub.rooms.get(doc());
+      return r !== undefined && JSON.stringify(recordJson(nurse.doc)) === JSON.stringify(recordJson(r.doc));
+    }, 5000, 'the nurse converged');
+    expect(sectionOf(nurse.doc, visitId, 'vitals')!.get('heartRate')).toBe(97);
+    nurse.provider.destroy();
+    raw.close();
+    w.mockRestore();
+  });
+
   // Two failures inside Yjs: one in its end-of-transaction work (the document never leaves that
   // transaction), one in an observer (the change is in memory, yet nothing reaches the disk).
   const failures: [string, 'afterTransactionCleanup' | 'afterTransaction', number][] = [

@@ -43,10 +43,25 @@ export function docDiff(a: Y.Doc, b: Y.Doc): string | null {
   // Map key order follows local insertion order, which legitimately differs between replicas.
   // Roots of a patient record are maps; a replica only lists the roots it has touched, so take both.
   const roots = [...new Set([...a.share.keys(), ...b.share.keys(), 'demographics', 'contact', 'visits'])].sort();
-  const json = (d: Y.Doc): string => JSON.stringify(sorted(Object.fromEntries(roots.map((k) => [k, d.getMap(k).toJSON()]))));
-  const ja = json(a);
-  const jb = json(b);
-  return ja === jb ? null : `content differs: ${ja.slice(0, 200)} vs ${jb.slice(0, 200)}`;
+  const content = (d: Y.Doc): unknown => sorted(Object.fromEntries(roots.map((k) => [k, d.getMap(k).toJSON()])));
+  const ca = content(a);
+  const cb = content(b);
+  const at = firstDifference(ca, cb, '');
+  return at === null ? null : `content differs at ${at.path}: ${JSON.stringify(at.a)?.slice(0, 300)} vs ${JSON.stringify(at.b)?.slice(0, 300)}`;
+}
+
+/** The first place two JSON values differ: its path and both values there; null when they are equal. */
+function firstDifference(a: unknown, b: unknown, path: string): { path: string; a: unknown; b: unknown } | null {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const ao = a as Record<string, unknown>;
+    const bo = b as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
+      const d = firstDifference(ao[k], bo[k], `${path}/${k}`);
+      if (d) return d;
+    }
+  }
+  return { path: path || '/', a, b };
 }
 
 export function sameDoc(a: Y.Doc, b: Y.Doc): boolean {

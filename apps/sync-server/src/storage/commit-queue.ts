@@ -268,6 +268,17 @@ export class CommitQueue {
   }
 
   /**
+   * Commits the open batch now, so that a query sees everything queued so far; false when it cannot
+   * (inside another transaction or a commit's callbacks), and the batch commits as usual.
+   */
+  commitOpenBatch(): boolean {
+    if (this.writes.length === 0) return true;
+    if (this.flushing || this.db.inTransaction) return false;
+    this.flush();
+    return this.writes.length === 0;
+  }
+
+  /**
    * The batch that must commit before everything queued so far is committed: the open one while
    * writes wait, else the last one (already committed).
    */
