@@ -268,14 +268,11 @@ export class CommitQueue {
   }
 
   /**
-   * Commits the open batch now, so that a query sees everything queued so far; false when it cannot
-   * (inside another transaction or a commit's callbacks), and the batch commits as usual.
+   * Commits the open batch now, so that a query sees everything queued so far. Not from inside
+   * another transaction or a commit's callbacks (see flushIfDue): there the batch commits as usual.
    */
-  commitOpenBatch(): boolean {
-    if (this.writes.length === 0) return true;
-    if (this.flushing || this.db.inTransaction) return false;
-    this.flush();
-    return this.writes.length === 0;
+  commitOpenBatch(): void {
+    if (this.writes.length > 0 && !this.flushing && !this.db.inTransaction) this.flush();
   }
 
   /**
