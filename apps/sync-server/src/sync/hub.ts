@@ -65,12 +65,12 @@ export class Hub {
   private room(docName: string): Room {
     let room = this.rooms.get(docName);
     if (!room || room.broken !== null) {
-      // The copy is read from disk: what the previous copy accepted must be there first. A room that
+      // The copy is read from disk: what the broken copy accepted must be there first. A room that
       // broke down in this turn of the loop may have accepted updates still waiting in the open
       // batch. Opened without them, the new copy would take the next copy of those clocks (a client
       // sending them again, perhaps different) while the log keeps the first: memory, disk and
       // clients would disagree for good.
-      this.ctx.queue.commitOpenBatch();
+      if (room) this.ctx.queue.commitOpenBatch();
       room = new Room(docName, this.ctx);
       this.rooms.set(docName, room);
     }
