@@ -24,3 +24,18 @@ export function valuesAfter(origin: Y.ID, values: unknown[], client = CRAFTED_CL
  * deletes it, and then fails in its own end-of-transaction work, leaving the document stuck there.
  */
 export const emptyItemAfter = (origin: Y.ID): Uint8Array => valuesAfter(origin, []);
+
+/**
+ * Text at clock 0 of `client`, written as if it sat between `origin` and `rightOrigin`. Stock Yjs
+ * always has the right origin to the right of the origin; given one to its left, where Yjs puts the
+ * text depends on how the text around it is cut into structs.
+ */
+export function textBetween(origin: Y.ID, rightOrigin: Y.ID, text: string, client = CRAFTED_CLIENT): Uint8Array {
+  const e = encoding.createEncoder();
+  for (const n of [1, 1, client, 0]) encoding.writeVarUint(e, n); // one client, one struct, id, clock
+  encoding.writeUint8(e, 0b1100_0000 | 4); // has an origin and a right origin; content: string
+  for (const n of [origin.client, origin.clock, rightOrigin.client, rightOrigin.clock]) encoding.writeVarUint(e, n);
+  encoding.writeVarString(e, text);
+  encoding.writeVarUint(e, 0); // delete set: no clients
+  return encoding.toUint8Array(e);
+}

@@ -11,7 +11,7 @@ import { connectStock, login, registerTestPatient, stockClient, synced, testServ
 import { RawClient } from '../helpers/raw-client.js';
 import { recordJson, rng } from '../helpers/record.js';
 import { WRITES, marker } from '../helpers/writes.js';
-import { CRAFTED_CLIENT, emptyItemAfter, valuesAfter } from '../helpers/crafted.js';
+import { CRAFTED_CLIENT, emptyItemAfter, textBetween, valuesAfter } from '../helpers/crafted.js';
 
 let srv: RunningServer;
 let patientId: string;
@@ -286,6 +286,38 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     expect(Y.encodeStateAsUpdate(fresh, Y.encodeStateVector(fresh))).toEqual(Y.encodeStateAsUpdate(serverDoc(), Y.encodeStateVector(serverDoc())));
     expect(recordJson(fresh)).toEqual(recordJson(serverDoc()));
     expect(sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString()).not.toContain('tray words');
+    expect(recordJson(nurse.doc)).toEqual(recordJson(serverDoc()));
+    nurse.provider.destroy();
+    w.mockRestore();
+  });
+
+  it('refuses text whose right origin lies left of its origin, which a copy rebuilt from memory would put elsewhere', async () => {
+    const w = quiet();
+    const nurse = await connect('nurse');
+    const client = nurse.doc.clientID;
+    const clock = Y.getState(nurse.doc.store, client);
+    sectionOf<Y.Text>(nurse.doc, visitId, 'assessment')!.insert(0, 'abcdef');
+    await until(() => sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString().includes('abcdef'), 5000, 'the text lands');
+    const text = sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString();
+    const raw = new RawClient(srv.url, doc(), await login(srv.url, 'nurse'));
+    await raw.opened;
+    const before = srv.hub.rooms.get(doc())!;
+    // After 'e', before 'b'. The server's copy splits 'abcdef' at 'e' for the origin, then at 'b' for
+    // the right origin, which leaves the origin's piece as just 'a': it put the text after 'a'.
+    // Rebuilt from that copy, the pieces are cut differently and the text lands elsewhere (after 'e',
+    // or at the end, depending on client ids).
+    raw.sendUpdate(textBetween({ client, clock: clock + 4 }, { client, clock: clock + 1 }, 'XY', 0x7e5c));
+    const closed = await raw.waitClosed();
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/not placed between its neighbours/);
+    await reopened(before);
+    await synced(nurse.provider);
+    expect(sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString()).toBe(text);
+    expect(Y.getState(serverDoc().store, 0x7e5c)).toBe(0);
+    const fresh = new Y.Doc();
+    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(serverDoc()));
+    expect(recordJson(fresh)).toEqual(recordJson(serverDoc()));
+    expect(recordJson(srv.ctx.docs.load(doc()).doc)).toEqual(recordJson(serverDoc()));
     expect(recordJson(nurse.doc)).toEqual(recordJson(serverDoc()));
     nurse.provider.destroy();
     w.mockRestore();

@@ -90,11 +90,63 @@ function strayItem(store: Y.Doc['store'], item: Y.Item): boolean {
   return false;
 }
 
+/** How far along its list an item's origins are looked for before the whole list is numbered. */
+const NEAR = 16;
+
+const holds = (item: Y.Item, id: Y.ID): boolean =>
+  item.id.client === id.client && item.id.clock <= id.clock && id.clock < item.id.clock + item.length;
+
+/**
+ * Where items sit in their lists, numbered left to right. A list is numbered only when an item's
+ * origins are not close by, and once per update: many crafted items then cost one pass over their
+ * list, not one each.
+ */
+class Positions {
+  private readonly lists: Map<Y.Item, number>[] = [];
+
+  of(item: Y.Item): Map<Y.Item, number> {
+    for (const list of this.lists) if (list.has(item)) return list;
+    let first = item;
+    while (first.left !== null) first = first.left;
+    const list = new Map<Y.Item, number>();
+    let i = 0;
+    for (let n: Y.Item | null = first; n !== null; n = n.right) list.set(n, i++);
+    this.lists.push(list);
+    return list;
+  }
+}
+
+/**
+ * Yjs writes an item between its neighbours at the time, origin on the left and right origin on
+ * the right, and every copy of the record then places it between the two. A crafted item whose right
+ * origin lies left of its origin has no such place: where Yjs puts it depends on how the text around
+ * it happens to be cut into structs, which differs between the copy in memory, a copy rebuilt from it
+ * (a snapshot, a client's first sync) and one replaying the log. So an item must sit right of its
+ * origin and left of its right origin.
+ */
+function outsideOrigins(store: Y.Doc['store'], item: Y.Item, positions: Positions): boolean {
+  for (const [id, toLeft] of [[item.origin, true], [item.rightOrigin, false]] as const) {
+    if (id === null) continue;
+    // Usually the origin is the next item, or a few concurrent inserts away.
+    let n = toLeft ? item.left : item.right;
+    for (let k = 0; n !== null && k < NEAR && !holds(n, id); k++) n = toLeft ? n.left : n.right;
+    if (n === null) return true;
+    if (holds(n, id)) continue;
+    const list = positions.of(item);
+    const other = Y.getItem(store, id);
+    const at = other instanceof Y.Item ? list.get(other) : undefined;
+    if (at === undefined || (toLeft ? at >= list.get(item)! : at <= list.get(item)!)) return true;
+  }
+  return false;
+}
+
 /** Why an integrated item is one stock Yjs never writes, or null. */
 function malformedItem(store: Y.Doc['store'], inserted: readonly Y.Item[]): string | null {
+  const positions = new Positions();
   for (const item of inserted) {
     if (manyValuedEntry(item)) return 'a map entry holds several values';
     if (strayItem(store, item)) return 'an item is placed beside one in another part of the record';
+    if (outsideOrigins(store, item, positions)) return 'an item is not placed between its neighbours';
   }
   return null;
 }
