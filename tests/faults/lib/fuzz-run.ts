@@ -45,6 +45,11 @@ function runCase(url: string, c: FuzzCase): Promise<{ outcome: Outcome; reason: 
     let code = 0;
     let refused = false;
     let settle: NodeJS.Timeout | null = null;
+    // How long to wait for a close after the frames, or after a refusal (which a close may follow).
+    const wait = (ms: number): void => {
+      if (settle) clearTimeout(settle);
+      settle = setTimeout(() => finish(refused ? 'refused' : 'accepted-or-ignored'), ms);
+    };
     const finish = (outcome: Outcome): void => {
       if (settle) clearTimeout(settle);
       ws.removeAllListeners();
@@ -58,6 +63,7 @@ function runCase(url: string, c: FuzzCase): Promise<{ outcome: Outcome; reason: 
       if (decoding.readVarUint(dec) === 2 && decoding.readVarUint(dec) === 0) {
         refused = true;
         reason = decoding.readVarString(dec);
+        if (settle) wait(400);
       }
     });
     ws.once('message', () => {
@@ -65,7 +71,7 @@ function runCase(url: string, c: FuzzCase): Promise<{ outcome: Outcome; reason: 
       for (const f of c.frames) if (ws.readyState === WebSocket.OPEN) ws.send(f, { binary: typeof f !== 'string' });
       // A frame the server may accept gets 400 ms for an answer; one it must answer gets longer,
       // so a server busy reopening rooms under 32 parallel attackers is not taken for a silent one.
-      settle = setTimeout(() => finish(refused ? 'refused' : 'accepted-or-ignored'), c.mustAnswer ? 2000 : 400);
+      wait(c.mustAnswer && !refused ? 2000 : 400);
     });
     ws.on('close', (closeCode, r) => {
       code = closeCode;
