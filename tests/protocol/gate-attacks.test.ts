@@ -181,6 +181,13 @@ describe('smuggling', () => {
 });
 
 describe('updates that would leave the record stuck or inconsistent', () => {
+  /** A copy built from what the server sends a new client: what anyone loading the record gets. */
+  const rebuiltFromServer = (): Y.Doc => {
+    const fresh = new Y.Doc();
+    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(serverDoc()));
+    return fresh;
+  };
+
   /** Waits until the hub has opened a fresh copy of the record in place of `old`. */
   const reopened = (old: unknown): Promise<void> =>
     until(() => {
@@ -281,8 +288,7 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     await synced(nurse.provider);
     expect(sectionOf(serverDoc(), visitId, 'vitals')!.get('painScore')).toBe(2);
     // What the server holds is what anyone loading it from scratch gets.
-    const fresh = new Y.Doc();
-    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(serverDoc()));
+    const fresh = rebuiltFromServer();
     expect(Y.encodeStateAsUpdate(fresh, Y.encodeStateVector(fresh))).toEqual(Y.encodeStateAsUpdate(serverDoc(), Y.encodeStateVector(serverDoc())));
     expect(recordJson(fresh)).toEqual(recordJson(serverDoc()));
     expect(sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString()).not.toContain('tray words');
@@ -314,9 +320,7 @@ describe('updates that would leave the record stuck or inconsistent', () => {
     await synced(nurse.provider);
     expect(sectionOf<Y.Text>(serverDoc(), visitId, 'assessment')!.toString()).toBe(text);
     expect(Y.getState(serverDoc().store, 0x7e5c)).toBe(0);
-    const fresh = new Y.Doc();
-    Y.applyUpdate(fresh, Y.encodeStateAsUpdate(serverDoc()));
-    expect(recordJson(fresh)).toEqual(recordJson(serverDoc()));
+    expect(recordJson(rebuiltFromServer())).toEqual(recordJson(serverDoc()));
     expect(recordJson(srv.ctx.docs.load(doc()).doc)).toEqual(recordJson(serverDoc()));
     expect(recordJson(nurse.doc)).toEqual(recordJson(serverDoc()));
     nurse.provider.destroy();
