@@ -1,5 +1,5 @@
 // `npm run check -- --data-dir X` (or `--file backup.sqlite`): SQLite integrity, every document
-// loadable, audit chain intact. Prints a JSON report; exits 1 when anything is wrong.
+// loadable, log numbering within its recorded block, audit chain intact. Prints a JSON report; exits 1 when anything is wrong.
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,8 @@ try {
     const a = report.audit;
     if (!a.ok) console.error(`Audit chain broken at row ${a.badRowId}: ${a.problem}`);
     if (report.documents.bad.length) console.error(`${report.documents.bad.length} document(s) could not be loaded`);
+    const n = report.numbering;
+    if (!n.ok) console.error(`Log row ${n.highest} is past the recorded numbering (${n.reserved}): a restart would number new rows again from there`);
     if (report.integrity[0] !== 'ok') console.error(`SQLite integrity check: ${report.integrity.join('; ')}`);
   }
   process.exit(report.ok ? 0 : 1);

@@ -7,15 +7,22 @@ import path from 'node:path';
 import * as Y from 'yjs';
 import { openDatabase } from '../../apps/sync-server/src/storage/db.js';
 import { CommitQueue } from '../../apps/sync-server/src/storage/commit-queue.js';
-import { DocStore } from '../../apps/sync-server/src/storage/doc-store.js';
+import { DocStore, SEQ_BLOCK } from '../../apps/sync-server/src/storage/doc-store.js';
+import { checkFile } from '../../apps/sync-server/src/ops/check.js';
 import { tempDir } from '../helpers/server.js';
 
 /** A server's view of the data directory: database, queue and store, as the server opens them. */
 function open(dir: string) {
   const db = openDatabase(dir);
-  const queue = new CommitQueue(db);
-  return { db, queue, store: new DocStore(db, queue) };
+  let store: DocStore | null = null;
+  // As the server wires it (server.ts): a failed commit makes the store read back its numbering.
+  const queue = new CommitQueue(db, { onError: () => store?.resync() });
+  store = new DocStore(db, queue);
+  return { db, queue, store };
 }
+
+const reservedIn = (db: Database.Database): number | undefined =>
+  (db.prepare('SELECT reserved FROM doc_seq WHERE id = 1').get() as { reserved: number } | undefined)?.reserved;
 
 /** One typed edit as the update a client would send. */
 function edit(doc: Y.Doc, text: string): Uint8Array {
@@ -91,5 +98,84 @@ describe('document log', () => {
     expect((s.db.prepare("SELECT max(seq) AS m FROM doc_updates WHERE doc = 'patient:a'").get() as { m: number }).m).toBe(5);
     s.db.close();
     expect(notesOf(open(dir).store, 'patient:a')).toBe('fever cough alert, afebrile');
+  });
+
+  it('numbers rows past the recorded block after a restart, and never past what is committed', () => {
+    const dir = tempDir();
+    const a = new Y.Doc();
+    let s = open(dir);
+    s.store.append('patient:a', edit(a, 'fever '));
+    s.queue.flush();
+    // The first row records a block of numbers with it.
+    expect(s.db.prepare('SELECT seq FROM doc_updates').all()).toEqual([{ seq: 1 }]);
+    expect(reservedIn(s.db)).toBe(1 + SEQ_BLOCK);
+    s.db.close();
+
+    // The next process starts past the whole block, and records the next one with its first row.
+    s = open(dir);
+    s.store.append('patient:a', edit(a, 'cough '));
+    s.queue.flush();
+    expect((s.db.prepare("SELECT max(seq) AS m FROM doc_updates").get() as { m: number }).m).toBe(SEQ_BLOCK + 2);
+    expect(reservedIn(s.db)).toBe(2 * SEQ_BLOCK + 2);
+    s.db.close();
+    expect(notesOf(open(dir).store, 'patient:a')).toBe('fever cough ');
+  });
+
+  it('keeps a later edit after a failed commit rolled back the block recorded in it', () => {
+    const dir = tempDir();
+    const a = new Y.Doc();
+    let s = open(dir);
+    s.store.append('patient:a', edit(a, 'fever '));
+    s.queue.flush();
+    s.db.close();
+
+    // A restart: the first row records the next block, and its batch fails as a whole (a full disk).
+    s = open(dir);
+    const before = reservedIn(s.db);
+    s.store.append('patient:a', edit(a, 'lost in the failed commit '));
+    s.queue.write(() => {
+      throw new Error('disk full');
+    });
+    s.queue.flush();
+    expect(reservedIn(s.db)).toBe(before);
+    // Later edits commit, and the record is compacted: its snapshot covers every row so far.
+    const b = new Y.Doc();
+    s.store.append('patient:b', edit(b, 'stable '));
+    s.queue.flush();
+    expect(reservedIn(s.db)!).toBeGreaterThanOrEqual((s.db.prepare('SELECT max(seq) AS m FROM doc_updates').get() as { m: number }).m);
+    s.store.compact('patient:b', s.store.load('patient:b').doc);
+    s.queue.flush();
+    s.db.close();
+
+    // After a restart, a new edit must be numbered past the snapshot, or loading would skip it.
+    s = open(dir);
+    s.store.append('patient:b', edit(b, 'discharged'));
+    s.queue.flush();
+    s.db.close();
+    expect(notesOf(open(dir).store, 'patient:b')).toBe('stable discharged');
+  });
+
+  it('check reports rows past the recorded numbering, and reads a database from before it', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'pamoja.sqlite');
+    const a = new Y.Doc();
+    const s = open(dir);
+    s.store.append('patient:a', edit(a, 'fever '));
+    s.queue.flush();
+    s.db.close();
+    expect(checkFile(file)).toMatchObject({ ok: true, numbering: { ok: true, highest: 1, reserved: 1 + SEQ_BLOCK } });
+
+    // As if a row had been committed without its block: a restart would hand its number out again.
+    const db = new Database(file);
+    db.prepare('UPDATE doc_seq SET reserved = 0').run();
+    db.close();
+    expect(checkFile(file)).toMatchObject({ ok: false, numbering: { ok: false, highest: 1, reserved: 0 } });
+
+    // A backup from before the block was recorded, checked read-only: numbering has nothing to hold to.
+    const old = new Database(file);
+    old.exec('DROP TABLE doc_seq');
+    old.close();
+    expect(checkFile(file)).toMatchObject({ ok: true, numbering: { ok: true, highest: 1, reserved: null } });
+    expect(notesOf(open(dir).store, 'patient:a')).toBe('fever ');
   });
 });

@@ -37,10 +37,12 @@ export function createContext(config: Config): ServerContext {
   const log = createLogger(config.logLevel);
   const db = openDatabase(config.dataDir, config.sqliteSynchronous);
   let audit: AuditLog | null = null;
+  let docs: DocStore | null = null;
   const queue = new CommitQueue(db, {
     onError: (err) => {
       log.error({ err: err.message }, 'commit failed');
       audit?.resync();
+      docs?.resync();
     },
     onCallbackError: (err) => log.error({ err: err.message, stack: err.stack }, 'error after a commit'),
     walPath: config.sqliteSynchronous === 'FULL' ? walPathOf(config.dataDir) : null,
@@ -58,9 +60,9 @@ export function createContext(config: Config): ServerContext {
   });
   const users = new Users(db);
   audit = new AuditLog(db, queue);
+  docs = new DocStore(db, queue);
   return {
-    config, log, db, queue, users, audit,
-    docs: new DocStore(db, queue),
+    config, log, db, queue, users, audit, docs,
     sessions: new Sessions(db, users, config.sessionTtlMs),
     patients: new PatientProjection(db, queue),
     events: new EventEmitter<ServerEvents>(),

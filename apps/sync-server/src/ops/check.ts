@@ -1,12 +1,13 @@
 // Health check of a data directory: SQLite's own integrity check, every document loads without
-// missing pieces, and the audit hash chain holds. Read-only; safe on a copy or a live database.
+// missing pieces, the log's row numbers stay within the block recorded for them, and the audit hash
+// chain holds. Read-only; safe on a copy or a live database.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DB } from '../storage/db.js';
 import { CommitQueue } from '../storage/commit-queue.js';
-import { DocStore } from '../storage/doc-store.js';
+import { DocStore, highestSeq, recordedSeqEnd } from '../storage/doc-store.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { DB_FILE } from './backup.js';
 
@@ -14,6 +15,12 @@ export interface CheckReport {
   ok: boolean;
   integrity: string[];
   documents: { checked: number; bad: { doc: string; problem: string }[] };
+  /**
+   * The highest row number in the log and the snapshots against the end of the block recorded in
+   * `doc_seq` (null in a database from before it). One past the end would be handed out again after
+   * a restart, and a later edit could be read as already in a snapshot.
+   */
+  numbering: { ok: boolean; highest: number; reserved: number | null };
   audit: ReturnType<AuditLog['verify']>;
 }
 
@@ -34,9 +41,16 @@ export function checkDatabase(db: DB): CheckReport {
       bad.push({ doc: name, problem: e instanceof Error ? e.message : String(e) });
     }
   }
+  const numbering = checkNumbering(db);
   const audit = new AuditLog(db, queue).verify();
-  const ok = integrity.length === 1 && integrity[0] === 'ok' && bad.length === 0 && audit.ok;
-  return { ok, integrity, documents: { checked: names.length, bad }, audit };
+  const ok = integrity.length === 1 && integrity[0] === 'ok' && bad.length === 0 && numbering.ok && audit.ok;
+  return { ok, integrity, documents: { checked: names.length, bad }, numbering, audit };
+}
+
+function checkNumbering(db: DB): CheckReport['numbering'] {
+  const highest = highestSeq(db);
+  const reserved = recordedSeqEnd(db);
+  return { ok: reserved === null || highest <= reserved, highest, reserved };
 }
 
 export function checkDataDir(dataDir: string): CheckReport {

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS doc_updates (
   data BLOB NOT NULL,
   PRIMARY KEY (doc, seq)
 ) WITHOUT ROWID;
+-- How far the log's row numbers are handed out (storage/doc-store.ts): one row, id 1.
+CREATE TABLE IF NOT EXISTS doc_seq (id INTEGER PRIMARY KEY CHECK (id = 1), reserved INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS doc_snapshots (
   doc TEXT PRIMARY KEY,
   data BLOB NOT NULL,
