@@ -200,6 +200,11 @@ describe('admin: operations', () => {
     await new Promise((r) => setTimeout(r, 100));
     const again = await (await fetch(`${srv.url}/admin/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
     const p99 = Number(/^pamoja_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(again)?.[1]);
+    // The records' bytes come from a sweep the first scrape started, finished by now.
+    const stored = srv.ctx.db.prepare('SELECT (SELECT sum(length(data)) FROM doc_snapshots) AS snap, (SELECT coalesce(sum(length(data)), 0) FROM doc_updates) AS log').get() as { snap: number; log: number };
+    expect(Number(/^pamoja_storage_bytes\{part="doc_snapshots"\} (\S+)$/m.exec(again)?.[1])).toBe(stored.snap);
+    expect(Number(/^pamoja_storage_bytes\{part="doc_update_log"\} (\S+)$/m.exec(again)?.[1])).toBe(stored.log);
+    expect(stored.snap).toBeGreaterThan(0);
     expect(p99).toBeGreaterThan(0);
     expect(p99).toBeLessThan(5);
     const p50 = Number(/pamoja_update_commit_seconds_sum ([0-9.e+-]+)/.exec(text)![1]) / metric('pamoja_update_commit_seconds_count');

@@ -1,6 +1,6 @@
 // Prometheus metrics in the text exposition format, one registry per server so several servers in
-// one process (tests) do not share figures. Everything but two histograms is read when scraped; the
-// hot path only feeds those. Written here rather than taken from a client library: with its default
+// one process (tests) do not share figures. Everything but two histograms and the records' bytes
+// (RecordBytes, below) is read when scraped; the hot path only feeds the histograms. Written here rather than taken from a client library: with its default
 // collectors (a GC observer called on every collection among them) and its tracing dependency, that
 // library held about 1 MB of the server's memory for the same page of text.
 
@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
+import type { DB } from '../storage/db.js';
 
 type Labels = Record<string, string>;
 type Sample = [labels: Labels | null, value: number];
@@ -147,13 +148,12 @@ export function createMetrics(ctx: ServerContext, hub: Hub): Metrics {
       return 0;
     }
   };
+  const records = new RecordBytes(ctx.db);
   families.push({
-    name: 'pamoja_storage_bytes', help: 'Bytes on disk: SQLite file and WAL, and the record snapshots and update log inside it', type: 'gauge',
+    name: 'pamoja_storage_bytes', help: 'Bytes on disk: SQLite file and WAL, and the record snapshots and update log inside it (as of the last sweep, at most a minute old; NaN before the first)', type: 'gauge',
     read: () => {
-      const docs = ctx.db.prepare(
-        'SELECT (SELECT coalesce(sum(length(data)), 0) FROM doc_snapshots) AS snap, (SELECT coalesce(sum(length(data)), 0) FROM doc_updates) AS log',
-      ).get() as { snap: number; log: number };
-      return [[{ part: 'db' }, size(dbFile)], [{ part: 'wal' }, size(`${dbFile}-wal`)], [{ part: 'doc_snapshots' }, docs.snap], [{ part: 'doc_update_log' }, docs.log]];
+      const docs = records.read();
+      return [[{ part: 'db' }, size(dbFile)], [{ part: 'wal' }, size(`${dbFile}-wal`)], [{ part: 'doc_snapshots' }, docs.snapshots], [{ part: 'doc_update_log' }, docs.log]];
     },
   });
 
@@ -182,4 +182,66 @@ export function createMetrics(ctx: ServerContext, hub: Hub): Metrics {
       return lines.join('\n') + '\n';
     },
   };
+}
+
+/**
+ * Bytes of the record snapshots and of the update log inside the database. Summing them reads a page
+ * of every stored record: for 20,000 records of 8 KB, 20,000 pages, 36 ms from the page cache and
+ * 0.14-1.7 s from disk, which in one query held up every room at each scrape. A sweep sums them
+ * `rowsPerStep` rows at a time, in turns of the event loop between other work (on those records the
+ * loop then waited 4 ms at most); a scrape starts one when the last is `everyMs` old and reports the
+ * last finished one.
+ */
+export class RecordBytes {
+  private figures = { snapshots: NaN, log: NaN };
+  private sweeping = false;
+  private lastStart = -Infinity;
+
+  constructor(private readonly db: DB, private readonly everyMs = 60_000, private readonly rowsPerStep = 64) {}
+
+  read(): { snapshots: number; log: number } {
+    if (!this.sweeping && this.db.open && performance.now() - this.lastStart >= this.everyMs) this.sweep();
+    return this.figures;
+  }
+
+  private sweep(): void {
+    this.sweeping = true;
+    this.lastStart = performance.now();
+    const snapshotsAfter = this.db.prepare('SELECT doc, length(data) AS n FROM doc_snapshots WHERE doc > ? ORDER BY doc LIMIT ?');
+    const logAfter = this.db.prepare(
+      'SELECT doc, seq, length(data) AS n FROM doc_updates WHERE (doc, seq) > (?, ?) ORDER BY doc, seq LIMIT ?',
+    );
+    const sums = { snapshots: 0, log: 0 };
+    let part: 'snapshots' | 'log' = 'snapshots';
+    let doc = '';
+    let seq = -1;
+    const step = (): void => {
+      // The server closed the database meanwhile: no figure from a part of a sweep.
+      if (!this.db.open) return void (this.sweeping = false);
+      try {
+        const rows = (part === 'snapshots' ? snapshotsAfter.all(doc, this.rowsPerStep) : logAfter.all(doc, seq, this.rowsPerStep)) as
+          { doc: string; seq?: number; n: number }[];
+        for (const r of rows) sums[part] += r.n;
+        const last = rows.at(-1);
+        if (last) {
+          doc = last.doc;
+          seq = last.seq ?? -1;
+        }
+        if (rows.length === this.rowsPerStep) {
+          setImmediate(step).unref();
+        } else if (part === 'snapshots') {
+          part = 'log';
+          doc = '';
+          seq = -1;
+          setImmediate(step).unref();
+        } else {
+          this.figures = sums;
+          this.sweeping = false;
+        }
+      } catch {
+        this.sweeping = false; // the next scrape starts again
+      }
+    };
+    setImmediate(step).unref();
+  }
 }
