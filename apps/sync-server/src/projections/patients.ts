@@ -31,7 +31,12 @@ export class PatientProjection {
         last_name = excluded.last_name, sex = excluded.sex, date_of_birth = excluded.date_of_birth,
         phone = excluded.phone, visit_id = excluded.visit_id, visit_status = excluded.visit_status,
         triage_category = excluded.triage_category, visit_opened_at = excluded.visit_opened_at,
-        updated_at = excluded.updated_at`);
+        updated_at = excluded.updated_at
+      -- Most edits that refresh the row (typing in triage, say) leave what it lists as it was:
+      -- rewriting it anyway would write the row and every index on the table again.
+      WHERE (op_number, first_name, last_name, sex, date_of_birth, phone, visit_id, visit_status, triage_category, visit_opened_at)
+        IS NOT (excluded.op_number, excluded.first_name, excluded.last_name, excluded.sex, excluded.date_of_birth, excluded.phone,
+          excluded.visit_id, excluded.visit_status, excluded.triage_category, excluded.visit_opened_at)`);
   }
 
   /** Re-reads the summary of one document and queues it (commits with the update that caused it). */

@@ -133,6 +133,15 @@ CREATE TABLE IF NOT EXISTS notifications (
   UNIQUE (user_id, dedupe_key)
 );
 CREATE INDEX IF NOT EXISTS notifications_user ON notifications(user_id, id);
+-- Lookups that would otherwise read a whole table that grows with every visit, login and
+-- notification: the day board's steps ended today; a person's unread notifications (on every
+-- stream connect); registration's duplicate check; the patient list, newest visit first; every
+-- session of a user being signed out.
+CREATE INDEX IF NOT EXISTS assignments_ended ON assignments(ended_at) WHERE ended_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS notifications_unread ON notifications(user_id, id) WHERE read_at IS NULL;
+CREATE INDEX IF NOT EXISTS patients_birth ON patients(date_of_birth);
+CREATE INDEX IF NOT EXISTS patients_recent ON patients(coalesce(visit_opened_at, '') DESC, last_name);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
 `;
 
 const statements = new WeakMap<DB, Map<string, Database.Statement>>();

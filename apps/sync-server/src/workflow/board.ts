@@ -30,8 +30,11 @@ interface PatientName { id: string; first_name: string; last_name: string; op_nu
 export function buildBoard(db: DB, assignments: Assignments, now = new Date()): Board {
   const nowMs = now.getTime();
   const today = startOfToday(now);
-  const names = new Map((db.prepare('SELECT id, first_name, last_name, op_number FROM patients').all() as PatientName[]).map((p) => [p.id, p]));
+  // Names of the patients shown only, not of everyone ever registered.
+  const nameStatement = db.prepare('SELECT id, first_name, last_name, op_number FROM patients WHERE id = ?');
+  const names = new Map<string, PatientName | undefined>();
   const nameOf = (id: string): { name: string; opNumber: string } => {
+    if (!names.has(id)) names.set(id, nameStatement.get(id) as PatientName | undefined);
     const p = names.get(id);
     return { name: p ? `${p.first_name} ${p.last_name}`.trim() : '', opNumber: p?.op_number ?? '' };
   };
@@ -48,9 +51,11 @@ export function buildBoard(db: DB, assignments: Assignments, now = new Date()): 
     waitingSince: a.queuedAt, waitMinutes: minutes(nowMs - Date.parse(a.queuedAt)), takenBy: a.assigneeName,
   }));
 
+  // Steps that ended today, through their index: SQLite would otherwise read every completed step
+  // there has ever been (the status index), or every row (the visit index).
   const done = db.prepare(`
     SELECT a.patient_id, a.visit_id, a.ended_at, (SELECT min(queued_at) FROM assignments f WHERE f.visit_id = a.visit_id) AS first_at
-    FROM assignments a JOIN patients p ON p.visit_id = a.visit_id AND p.visit_status = 'COMPLETED'
+    FROM assignments a INDEXED BY assignments_ended JOIN patients p ON p.visit_id = a.visit_id AND p.visit_status = 'COMPLETED'
     WHERE a.status = 'COMPLETED' AND a.ended_at >= ?
       AND NOT EXISTS (SELECT 1 FROM assignments b WHERE b.visit_id = a.visit_id AND b.id > a.id)
     ORDER BY a.ended_at DESC`).all(today) as { patient_id: string; visit_id: string; ended_at: string; first_at: string }[];
@@ -59,7 +64,7 @@ export function buildBoard(db: DB, assignments: Assignments, now = new Date()): 
     totalMinutes: minutes(Date.parse(r.ended_at) - Date.parse(r.first_at)),
   }));
 
-  const visitIds = (db.prepare(`SELECT DISTINCT visit_id FROM assignments WHERE ended_at >= ?`).all(today) as { visit_id: string }[]).map((r) => r.visit_id);
+  const visitIds = (db.prepare(`SELECT DISTINCT visit_id FROM assignments INDEXED BY assignments_ended WHERE ended_at >= ?`).all(today) as { visit_id: string }[]).map((r) => r.visit_id);
   const ended: StepTiming[] = visitIds.flatMap((v) => stepTimings(assignments.history(v), nowMs)).filter((t) => t.endedAt && t.endedAt >= today);
   const averagesToday = VISIT_STATUSES.filter((s) => s !== 'COMPLETED').flatMap((step) => {
     const ts = ended.filter((t) => t.step === step);
