@@ -35,11 +35,11 @@ function checkRange(f: { from?: string; to?: string }): void {
 export function adminAuditRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get('/audit', (c) => {
+  app.get('/audit', async (c) => {
     const { limit, cursor, order, ...filter } = query(c, Page);
     checkRange(filter);
     ctx.queue.flush(); // rows queued this turn are part of the answer
-    return c.json(searchAudit(ctx.db, filter, { limit, cursor, order }));
+    return c.json(await searchAudit(ctx.db, filter, { limit, cursor, order }));
   });
 
   app.get('/audit/export', (c) => {
@@ -50,7 +50,10 @@ export function adminAuditRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
     c.header('content-type', 'text/csv; charset=utf-8');
     c.header('content-disposition', `attachment; filename="pamoja-audit-${new Date().toISOString().slice(0, 10)}.csv"`);
     return stream(c, async (s) => {
-      for (const chunk of auditCsv(ctx.db, filter)) await s.write(chunk);
+      for (const chunk of auditCsv(ctx.db, filter)) {
+        if (chunk) await s.write(chunk);
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
     });
   });
 
