@@ -1,5 +1,5 @@
 // The patient list's rows follow the records: a change to what a row lists rewrites it, an edit that
-// leaves the listed summary as it was writes nothing (no row, no index pages).
+// leaves the listed summary as it was writes nothing (no row, no index or search entry).
 
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
@@ -25,16 +25,17 @@ describe('patient list rows', () => {
     };
     const row = () => db.prepare('SELECT first_name, triage_category, visit_status FROM patients WHERE id = ?').get('p1');
 
-    expect(rowChanges()).toBe(1);
+    // Changes counted by SQLite, the search index's (written by triggers) included.
+    expect(rowChanges()).toBeGreaterThan(0);
     expect(row()).toEqual({ first_name: 'Amina', triage_category: null, visit_status: 'REGISTERED' });
     // Triage notes being typed: the listed summary is the same, nothing is written.
     sectionOf(doc, visitId, 'triage')!.set('complaint', 'headache for two days');
     expect(rowChanges()).toBe(0);
     sectionOf(doc, visitId, 'triage')!.set('category', 'URGENT');
-    expect(rowChanges()).toBe(1);
+    expect(rowChanges()).toBeGreaterThan(0);
     expect(row()).toEqual({ first_name: 'Amina', triage_category: 'URGENT', visit_status: 'REGISTERED' });
     setDemographics(doc, { firstName: 'Aminah' });
-    expect(rowChanges()).toBe(1);
+    expect(rowChanges()).toBeGreaterThan(0);
     expect(row()).toMatchObject({ first_name: 'Aminah' });
     db.close();
   });

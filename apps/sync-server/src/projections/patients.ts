@@ -56,18 +56,30 @@ export class PatientProjection {
     return s;
   }
 
+  /**
+   * The list, newest visit first; with `q`, the patients whose name (either way round), OP number or
+   * phone digits contain it. Three or more characters go through the trigram index (patients_search);
+   * shorter ones read the list in its order until `limit` match.
+   */
   list(q?: string, limit = 200): PatientRow[] {
-    if (q && q.trim()) {
-      const like = `%${q.trim().toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-      const digits = q.replace(/\D/g, '');
+    const term = q?.trim().toLowerCase() ?? '';
+    const digits = term.replace(/\D/g, '');
+    const order = "ORDER BY coalesce(visit_opened_at, '') DESC, last_name LIMIT @limit";
+    if (term.length >= 3) {
+      const phrase = (s: string): string => `text : "${s.replace(/"/g, '""')}"`;
+      const match = digits.length >= 3 && digits !== term ? `${phrase(term)} OR ${phrase(digits)}` : phrase(term);
+      return (this.db.prepare(`
+        SELECT * FROM patients WHERE rowid IN (SELECT rowid FROM patients_search WHERE patients_search MATCH @match) ${order}`)
+        .all({ match, limit }) as Row[]).map(toRow);
+    }
+    if (term) {
+      const like = `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
       return (this.db.prepare(`
         SELECT * FROM patients WHERE lower(first_name || ' ' || last_name) LIKE @like ESCAPE '\\'
-          OR lower(last_name || ' ' || first_name) LIKE @like ESCAPE '\\' OR lower(op_number) LIKE @like ESCAPE '\\'
-          OR (length(@digits) >= 3 AND replace(replace(phone, ' ', ''), '+', '') LIKE '%' || @digits || '%')
-        ORDER BY coalesce(visit_opened_at, '') DESC, last_name LIMIT @limit`).all({ like, digits, limit }) as Row[]).map(toRow);
+          OR lower(last_name || ' ' || first_name) LIKE @like ESCAPE '\\' OR lower(op_number) LIKE @like ESCAPE '\\' ${order}`)
+        .all({ like, limit }) as Row[]).map(toRow);
     }
-    return (this.db.prepare('SELECT * FROM patients ORDER BY coalesce(visit_opened_at, \'\') DESC, last_name LIMIT ?')
-      .all(limit) as Row[]).map(toRow);
+    return (this.db.prepare(`SELECT * FROM patients ${order}`).all({ limit }) as Row[]).map(toRow);
   }
 
   byId(id: string): PatientRow | null {

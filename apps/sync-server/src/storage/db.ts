@@ -6,6 +6,15 @@ import path from 'node:path';
 
 export type DB = Database.Database;
 
+/**
+ * What patient search matches, for the row `r`: the name both ways round, the OP number and the
+ * phone's digits, with a separator no one types in between (a match never spans two of them).
+ */
+function searchText(r: string): string {
+  return `${r}.first_name || ' ' || ${r}.last_name || char(1) || ${r}.last_name || ' ' || ${r}.first_name || char(1) || ` +
+    `${r}.op_number || char(1) || replace(replace(replace(${r}.phone, ' ', ''), '+', ''), '-', '')`;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
@@ -142,6 +151,18 @@ CREATE INDEX IF NOT EXISTS notifications_unread ON notifications(user_id, id) WH
 CREATE INDEX IF NOT EXISTS patients_birth ON patients(date_of_birth);
 CREATE INDEX IF NOT EXISTS patients_recent ON patients(coalesce(visit_opened_at, '') DESC, last_name);
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
+-- Patient search by any part of a name, the OP number or the phone's digits: a trigram index kept in
+-- step with the patient list by triggers (projections/patients.ts searches it).
+CREATE VIRTUAL TABLE IF NOT EXISTS patients_search USING fts5(id UNINDEXED, text, tokenize = 'trigram');
+CREATE TRIGGER IF NOT EXISTS patients_search_insert AFTER INSERT ON patients BEGIN
+  INSERT INTO patients_search (rowid, id, text) VALUES (new.rowid, new.id, ${searchText('new')});
+END;
+CREATE TRIGGER IF NOT EXISTS patients_search_update AFTER UPDATE ON patients BEGIN
+  UPDATE patients_search SET id = new.id, text = ${searchText('new')} WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS patients_search_delete AFTER DELETE ON patients BEGIN
+  DELETE FROM patients_search WHERE rowid = old.rowid;
+END;
 `;
 
 const statements = new WeakMap<DB, Map<string, Database.Statement>>();
@@ -177,7 +198,10 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   db.pragma('cache_size = -4000');
   db.transaction(() => {
     const rowidLog = setAsideRowidLog(db);
+    const searchable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'patients_search'").get() !== undefined;
     db.exec(SCHEMA);
+    // A database from before patient search was indexed: its patients are added once.
+    if (!searchable) db.exec(`INSERT INTO patients_search (rowid, id, text) SELECT rowid, id, ${searchText('patients')} FROM patients`);
     if (rowidLog) {
       db.exec(`INSERT INTO doc_updates (doc, seq, data) SELECT doc, seq, data FROM ${rowidLog}; DROP TABLE ${rowidLog};`);
     }
