@@ -47,6 +47,9 @@ describe('patient search', () => {
       expect(patients.list(q).map((r) => r.id), q).toEqual(expected(db, q));
     }
     expect(patients.list('a', 5).map((r) => r.id)).toEqual(expected(db, 'a', 5));
+    // Whatever is typed or sent is searched for, never an error: control characters are dropped.
+    expect(patients.list('wanj\u0000iru').map((r) => r.id)).toEqual(expected(db, 'wanjiru'));
+    for (const odd of ['NEAR(amina otieno)', 'text : amina', '^ami', '***', '😀a', 'x'.repeat(5000)]) expect(patients.list(odd), odd).toEqual([]);
     db.close();
   });
 

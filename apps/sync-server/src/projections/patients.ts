@@ -62,7 +62,8 @@ export class PatientProjection {
    * shorter ones read the list in its order until `limit` match.
    */
   list(q?: string, limit = 200): PatientRow[] {
-    const term = q?.trim().toLowerCase() ?? '';
+    // Control characters match no name, and a NUL would end the search text early in SQLite.
+    const term = q?.replace(/[\u0000-\u001f\u007f]/g, '').trim().toLowerCase().slice(0, 100) ?? '';
     const digits = term.replace(/\D/g, '');
     const order = "ORDER BY coalesce(visit_opened_at, '') DESC, last_name LIMIT @limit";
     if (term.length >= 3) {
