@@ -3,6 +3,7 @@
 
 import type { DB } from '../storage/db.js';
 import type { AuditRow } from '../audit/audit-log.js';
+import { nextTurn } from '../next-turn.js';
 
 export interface AuditFilter {
   patientId?: string;
@@ -50,8 +51,6 @@ function where(f: AuditFilter): { sql: string; args: (string | number)[] } {
  * In steps of 5,000 ids, the loop gets its turn every few milliseconds.
  */
 export const AUDIT_WINDOW = 5000;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function searchAudit(
   db: DB, f: AuditFilter, page: { limit: number; cursor?: number; order: 'asc' | 'desc' }, window = AUDIT_WINDOW,

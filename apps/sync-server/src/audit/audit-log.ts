@@ -5,6 +5,7 @@ import { hash } from 'node:crypto';
 import type { DB } from '../storage/db.js';
 import type { CommitQueue } from '../storage/commit-queue.js';
 import type { Actor } from '../gate/actor.js';
+import { nextTurn } from '../next-turn.js';
 
 export type AuditOutcome = 'applied' | 'reverted-forbidden' | 'conflict' | 'ok' | 'denied' | 'error';
 
@@ -174,7 +175,7 @@ export class AuditLog {
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 

@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
 import { auditCsv, searchAudit } from '../admin/audit-query.js';
 import { recordHistory } from '../admin/record-history.js';
+import { nextTurn } from '../next-turn.js';
 import type { AppEnv } from './auth.js';
 import { BadInput, isoTime, param, query } from './admin-validate.js';
 
@@ -52,7 +53,7 @@ export function adminAuditRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
     return stream(c, async (s) => {
       for (const chunk of auditCsv(ctx.db, filter)) {
         if (chunk) await s.write(chunk);
-        else await new Promise((resolve) => setImmediate(resolve));
+        else await nextTurn();
       }
     });
   });

@@ -165,6 +165,10 @@ CREATE TRIGGER IF NOT EXISTS patients_search_delete AFTER DELETE ON patients BEG
 END;
 `;
 
+export function hasTable(db: DB, name: string): boolean {
+  return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
 const statements = new WeakMap<DB, Map<string, Database.Statement>>();
 
 /** A prepared statement kept for reuse: for plain get/run/all calls on hot paths (no iterate, no modes). */
@@ -198,7 +202,7 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   db.pragma('cache_size = -4000');
   db.transaction(() => {
     const rowidLog = setAsideRowidLog(db);
-    const searchable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'patients_search'").get() !== undefined;
+    const searchable = hasTable(db, 'patients_search');
     db.exec(SCHEMA);
     // A database from before patient search was indexed: its patients are added once.
     if (!searchable) db.exec(`INSERT INTO patients_search (rowid, id, text) SELECT rowid, id, ${searchText('patients')} FROM patients`);

@@ -1,7 +1,7 @@
 // Durable documents: an append-only log of accepted updates per document, compacted into snapshots.
 
 import * as Y from 'yjs';
-import type { DB } from './db.js';
+import { hasTable, type DB } from './db.js';
 import type { CommitQueue } from './commit-queue.js';
 
 export interface LoadedDoc {
@@ -148,10 +148,6 @@ export class DocStore {
       .get(docName) as { c: number; n: number };
     return { snapshotBytes: s?.n ?? 0, logBytes: l.n, logRows: l.c };
   }
-}
-
-function hasTable(db: DB, name: string): boolean {
-  return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
 /**
