@@ -1,8 +1,9 @@
 // Prometheus metrics in the text exposition format, one registry per server so several servers in
 // one process (tests) do not share figures. Everything but two histograms and the records' bytes
-// (RecordBytes, below) is read when scraped; the hot path only feeds the histograms. Written here rather than taken from a client library: with its default
-// collectors (a GC observer called on every collection among them) and its tracing dependency, that
-// library held about 1 MB of the server's memory for the same page of text.
+// (RecordBytes, below) is read when scraped; the hot path only feeds the histograms. Written here
+// rather than taken from a client library: with its default collectors (a GC observer called on
+// every collection among them) and its tracing dependency, that library held about 1 MB of the
+// server's memory for the same page of text.
 
 import fs from 'node:fs';
 import path from 'node:path';
