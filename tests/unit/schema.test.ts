@@ -25,6 +25,15 @@ describe('patient record', () => {
     expect(s).toMatchObject({ id: 'p1', opNumber: 'OP-1', phone: '+254 700', currentVisit: { visitId: newest } });
   });
 
+  it('lists a returning patient\'s visits newest first, whatever order they were opened in', () => {
+    const doc = new Y.Doc();
+    const times = ['2026-03-01T09:00:00.000Z', '2025-12-31T23:59:59.999Z', '2026-03-01T10:30:00.000Z', '2026-03-01T09:00:00.500Z'];
+    const ids = new Map(times.map((t) => [openVisit(doc, { openedAt: t }), t]));
+    const listed = listVisits(doc).map((v) => v.openedAt);
+    expect(listed).toEqual(['2026-03-01T10:30:00.000Z', '2026-03-01T09:00:00.500Z', '2026-03-01T09:00:00.000Z', '2025-12-31T23:59:59.999Z']);
+    expect(listVisits(doc).map((v) => ids.get(v.visitId))).toEqual(listed);
+  });
+
   it('names documents and units stably', () => {
     expect(docNameFor('abc')).toBe('patient:abc');
     expect(patientIdFromDocName('patient:abc')).toBe('abc');
