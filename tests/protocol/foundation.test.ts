@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
 import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, login, stockClient, synced, testServer, until, wsUrl } from '../helpers/server.js';
+import { api, login, stockClient, synced, tempDir, testServer, until, wsUrl } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 let srv: RunningServer;
@@ -167,5 +168,26 @@ describe('sessions', () => {
     const row = srv.ctx.db.prepare('SELECT password_hash FROM users WHERE username = ?').get('nurse') as { password_hash: string };
     expect(row.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
     expect(row.password_hash).not.toContain('demo');
+  });
+});
+
+describe('start-up', () => {
+  it('names a port already in use, closes its database, and starts cleanly on a free port after', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as net.AddressInfo).port;
+    const dataDir = tempDir();
+    try {
+      await expect(testServer({ port, dataDir })).rejects.toThrow(`port ${port} is already in use on 127.0.0.1 (is Pamoja already running?); set PORT to a free port`);
+    } finally {
+      taken.close();
+    }
+    // The demo clinic seeded before the failed listen was committed and the file let go: the next
+    // start opens the same database and finds it, rather than seeding it again.
+    const again = await testServer({ dataDir });
+    const token = await login(again.url, 'reception');
+    const patients = await api<unknown[]>(again.url, token, 'GET', '/api/patients');
+    expect(patients.body).toHaveLength(4);
+    await again.close();
   });
 });

@@ -103,8 +103,25 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     ctx.log.info('Seeded the demo clinic: users reception, nurse, clinician, lab, pharmacy, cashier and admin, each with password "demo"');
   }
   const app = buildApp(ctx, hub);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
+      s.off('error', refused);
+      resolve(s as Server);
+    });
+    // A port already taken (often a second copy of the server) or not ours to open: say which, and
+    // close the database cleanly, rather than an unhandled 'error' event with a stack trace.
+    const refused = (err: NodeJS.ErrnoException): void => {
+      hub.close();
+      ctx.queue.close();
+      ctx.db.close();
+      const where = `${config.host}:${config.port}`;
+      reject(new Error(
+        err.code === 'EADDRINUSE' ? `port ${config.port} is already in use on ${config.host} (is Pamoja already running?); set PORT to a free port`
+          : err.code === 'EACCES' ? `not allowed to listen on ${where}; ports below 1024 need privileges, set PORT to 1024 or above`
+            : `could not listen on ${where}: ${err.message}`,
+      ));
+    };
+    s.once('error', refused);
   });
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
   const port = (server.address() as AddressInfo).port;
