@@ -17,7 +17,7 @@ export interface StartCommand {
   entry: string;
 }
 
-/** Parses `VAR=value ... node --flag ... dist/main.mjs`; anything else is an error worth seeing. */
+/** Parses `VAR=value ... node --flag ... dist/main.cjs`; anything else is an error worth seeing. */
 export function parseStartScript(script: string, cwd: string): StartCommand {
   const words = script.trim().split(/\s+/);
   const env: Record<string, string> = {};

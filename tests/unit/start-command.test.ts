@@ -6,19 +6,19 @@ import { parseStartScript, serverStartCommand } from '../helpers/start-command.j
 // that script that they cannot read must fail here, not quietly run them with other settings.
 describe('npm start command, as the bench and fault suites read it', () => {
   it('separates the environment, the node flags and the bundle', () => {
-    const c = parseStartScript('A_B=1 MALLOC_X_=4194304 node --one --two=2 dist/main.mjs', '/srv/app');
-    expect(c).toEqual({ env: { A_B: '1', MALLOC_X_: '4194304' }, nodeFlags: ['--one', '--two=2'], entry: '/srv/app/dist/main.mjs' });
+    const c = parseStartScript('A_B=1 MALLOC_X_=4194304 node --one --two=2 dist/main.cjs', '/srv/app');
+    expect(c).toEqual({ env: { A_B: '1', MALLOC_X_: '4194304' }, nodeFlags: ['--one', '--two=2'], entry: '/srv/app/dist/main.cjs' });
   });
 
   it('refuses scripts it cannot read faithfully', () => {
     expect(() => parseStartScript('tsx src/main.ts', '/x')).toThrow(/should run node/);
-    expect(() => parseStartScript('node --a dist/main.mjs --port 1', '/x')).toThrow(/should end with the bundle/);
+    expect(() => parseStartScript('node --a dist/main.cjs --port 1', '/x')).toThrow(/should end with the bundle/);
   });
 
   it('reads the real script: the memory settings the README describes, on the bundle', () => {
     const c = serverStartCommand();
     expect(c.env.MALLOC_MMAP_THRESHOLD_).toBe('4194304');
     expect(c.nodeFlags).toEqual(expect.arrayContaining(['--single-threaded-gc', '--heap-growing-percent=40', '--max-semi-space-size=4']));
-    expect(path.relative(path.resolve(import.meta.dirname, '../..'), c.entry)).toBe(path.join('apps', 'sync-server', 'dist', 'main.mjs'));
+    expect(path.relative(path.resolve(import.meta.dirname, '../..'), c.entry)).toBe(path.join('apps', 'sync-server', 'dist', 'main.cjs'));
   });
 });

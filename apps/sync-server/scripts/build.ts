@@ -3,4 +3,4 @@
 import path from 'node:path';
 import { bundleServer } from './bundle.js';
 
-await bundleServer(path.resolve(import.meta.dirname, '../dist/main.mjs'));
+await bundleServer(path.resolve(import.meta.dirname, '../dist/main.cjs'));

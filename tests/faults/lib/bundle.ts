@@ -14,7 +14,7 @@ export function serverBundle(): Promise<string> {
   built ??= (async () => {
     const dir = path.join(ROOT, 'node_modules/.cache/pamoja-faults');
     fs.mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, `server-${process.pid}.mjs`);
+    const out = path.join(dir, `server-${process.pid}.cjs`);
     await bundleServer(out);
     process.once('exit', () => {
       fs.rmSync(out, { force: true });
