@@ -34,6 +34,15 @@ describe('bench verdicts', () => {
     expect(text).toContain('MET   RSS at many connections, at end of run: 128.6 MB (-1%); target <= 130.3 MB (y-websocket)');
   });
 
+  it('lists each server\'s p99 runs beside the medians it compares', () => {
+    const run = (p99: number) => ({ p50: 0.5, p99, samples: 15_000, loadLoopP99: 1.9, loadLoopMax: 8, steal: 0, serverCpu: 22 });
+    const v = verdicts(
+      figures({ manyP99: 3.53, manyRuns: [run(3.01), run(3.53), run(5.46)] }),
+      figures({ manyP99: 3.27, manyRuns: [run(3.27), run(4.0), run(3.27)] }),
+    );
+    expect(renderVerdicts(v)).toBe('MISS  fan-out p99, many rooms: 3.53 ms (8%; runs 3.01, 3.53, 5.46); target <= 3.27 ms (y-websocket; runs 3.27, 4.00, 3.27)');
+  });
+
   it('gives no verdict for a figure that was not measured', () => {
     const v = verdicts(figures({ manyP99: 5, rssManyPeakMB: 100, cpuUsPerUpdate: 30 }), figures({ manyP99: 4, rssManyMB: 90 }));
     expect(v.map((x) => [x.what, x.met])).toEqual([
