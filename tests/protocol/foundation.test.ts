@@ -6,6 +6,7 @@ import { sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, login, stockClient, synced, tempDir, testServer, until, wsUrl } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { startChild } from '../helpers/child-server.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -185,6 +186,9 @@ describe('start-up', () => {
     // The demo clinic seeded before the failed listen was committed and the file let go: the next
     // start opens the same database and finds it, rather than seeding it again.
     const again = await testServer({ dataDir });
+    // As `npm start` runs it, the same refusal is one line on stderr and exit code 1.
+    const blocked = startChild(tempDir(), { PORT: String(again.port) });
+    await expect(blocked).rejects.toThrow(/server exited with 1:[\s\S]*Pamoja could not start: port \d+ is already in use on 127\.0\.0\.1/);
     const token = await login(again.url, 'reception');
     const patients = await api<unknown[]>(again.url, token, 'GET', '/api/patients');
     expect(patients.body).toHaveLength(4);

@@ -12,7 +12,9 @@ startServer().then(
     process.on('SIGTERM', stop);
   },
   (err: unknown) => {
-    console.error('Pamoja could not start:', err instanceof Error ? err.message : err);
+    // One line an IT person can act on (a taken port, a bad setting); the stack with LOG_LEVEL=debug.
+    console.error(`Pamoja could not start: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof Error && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) console.error(err.stack);
     process.exit(1);
   },
 );
