@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { sectionOf } from '@pamoja/schema';
@@ -183,8 +185,10 @@ describe('start-up', () => {
     } finally {
       taken.close();
     }
-    // The demo clinic seeded before the failed listen was committed and the file let go: the next
-    // start opens the same database and finds it, rather than seeding it again.
+    // Nothing saved before the failed listen is lost: the demo clinic seeded by that start is on disk.
+    const file = new Database(path.join(dataDir, 'pamoja.sqlite'), { readonly: true });
+    expect(file.prepare('SELECT count(*) AS n FROM patients').get()).toEqual({ n: 4 });
+    file.close();
     const again = await testServer({ dataDir });
     // As `npm start` runs it, the same refusal is one line on stderr and exit code 1.
     const blocked = startChild(tempDir(), { PORT: String(again.port) });
