@@ -8,6 +8,7 @@ import { AuditLog, type AuditEntry } from '../../apps/sync-server/src/audit/audi
 import { auditCsv, searchAudit, type AuditFilter } from '../../apps/sync-server/src/admin/audit-query.js';
 import type { Actor } from '../../apps/sync-server/src/gate/actor.js';
 import { tempDir } from '../helpers/server.js';
+import { turnsDuring } from '../helpers/loop-turns.js';
 
 const person = (username: string) => ({ userId: `u-${username}`, username, name: username, role: 'NURSE', device: 'd', ip: '10.0.0.1', userAgent: 't' }) as unknown as Actor;
 
@@ -75,16 +76,7 @@ describe('audit search in windows', () => {
 
   it('gives the event loop turns while it looks for rare rows', async () => {
     const db = trail(300);
-    // Other work: something that wants a turn of the loop again and again.
-    let turns = 0;
-    let running = true;
-    const other = (): void => {
-      turns++;
-      if (running) setImmediate(other);
-    };
-    setImmediate(other);
-    const got = await searchAudit(db, { action: 'EXPORT_TEST' }, { limit: 100, order: 'desc' }, 10);
-    running = false;
+    const { result: got, turns } = await turnsDuring(() => searchAudit(db, { action: 'EXPORT_TEST' }, { limit: 100, order: 'desc' }, 10));
     expect(got.rows.map((r) => r.detail)).toEqual(['rare', 'rare', 'rare', 'rare']);
     expect(got.total).toBe(4);
     // 30 windows for the page and 30 for the count: the loop ran between them.

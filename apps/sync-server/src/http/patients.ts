@@ -28,7 +28,7 @@ export function patientRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', requireSession(ctx));
 
-  app.get('/', (c) => c.json(ctx.patients.list(c.req.query('q'))));
+  app.get('/', async (c) => c.json(await ctx.patients.list(c.req.query('q'))));
 
   app.get('/:id', (c) => {
     const p = ctx.patients.byId(c.req.param('id'));

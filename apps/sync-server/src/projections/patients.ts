@@ -4,6 +4,7 @@ import type * as Y from 'yjs';
 import { summarize, type PatientRow, type PatientSummary } from '@pamoja/schema';
 import type { DB } from '../storage/db.js';
 import type { CommitQueue } from '../storage/commit-queue.js';
+import { nextTurn } from '../next-turn.js';
 
 export type { PatientRow };
 
@@ -18,6 +19,19 @@ const toRow = (r: Row): PatientRow => ({
   dateOfBirth: r.date_of_birth, phone: r.phone, visitId: r.visit_id, visitStatus: r.visit_status,
   triageCategory: r.triage_category, visitOpenedAt: r.visit_opened_at,
 });
+
+/** The list's order, and the key it starts with (newest visit first; patients without one last). */
+const KEY = "coalesce(visit_opened_at, '')";
+const ORDER = `ORDER BY ${KEY} DESC, last_name`;
+/** A one- or two-character term: in the name either way round or the OP number. */
+const SHORT_MATCH = `(lower(first_name || ' ' || last_name) LIKE @like ESCAPE '\\'
+  OR lower(last_name || ' ' || first_name) LIKE @like ESCAPE '\\' OR lower(op_number) LIKE @like ESCAPE '\\')`;
+
+/**
+ * How far down the list a short search's first query reads, and how many rows of the rest each of its
+ * later steps reads. At 50,000 patients a step takes about 3 ms.
+ */
+export const SHORT_SEARCH_WINDOW = 5000;
 
 export class PatientProjection {
   private readonly upsert: import('better-sqlite3').Statement<unknown[]>;
@@ -59,28 +73,54 @@ export class PatientProjection {
   /**
    * The list, newest visit first; with `q`, the patients whose name (either way round), OP number or
    * phone digits contain it. Three or more characters go through the trigram index (patients_search);
-   * shorter ones read the list in its order until `limit` match.
+   * shorter ones in steps (shortSearch).
    */
-  list(q?: string, limit = 200): PatientRow[] {
+  async list(q?: string, limit = 200, window = SHORT_SEARCH_WINDOW): Promise<PatientRow[]> {
     // Control characters match no name, and a NUL would end the search text early in SQLite.
     const term = q?.replace(/[\u0000-\u001f\u007f]/g, '').trim().toLowerCase().slice(0, 100) ?? '';
     const digits = term.replace(/\D/g, '');
-    const order = "ORDER BY coalesce(visit_opened_at, '') DESC, last_name LIMIT @limit";
     if (term.length >= 3) {
       const phrase = (s: string): string => `text : "${s.replace(/"/g, '""')}"`;
       const match = digits.length >= 3 && digits !== term ? `${phrase(term)} OR ${phrase(digits)}` : phrase(term);
       return (this.db.prepare(`
-        SELECT * FROM patients WHERE rowid IN (SELECT rowid FROM patients_search WHERE patients_search MATCH @match) ${order}`)
+        SELECT * FROM patients WHERE rowid IN (SELECT rowid FROM patients_search WHERE patients_search MATCH @match) ${ORDER} LIMIT @limit`)
         .all({ match, limit }) as Row[]).map(toRow);
     }
-    if (term) {
-      const like = `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-      return (this.db.prepare(`
-        SELECT * FROM patients WHERE lower(first_name || ' ' || last_name) LIKE @like ESCAPE '\\'
-          OR lower(last_name || ' ' || first_name) LIKE @like ESCAPE '\\' OR lower(op_number) LIKE @like ESCAPE '\\' ${order}`)
-        .all({ like, limit }) as Row[]).map(toRow);
+    if (term) return (await this.shortSearch(term, limit, window)).map(toRow);
+    return (this.db.prepare(`SELECT * FROM patients ${ORDER} LIMIT @limit`).all({ limit }) as Row[]).map(toRow);
+  }
+
+  /**
+   * One or two characters are too short for the trigram index, so the list itself is read. Most such
+   * terms ("a", "ot") fill a page from the newest patients at once. A rare one (say "qz") would read the
+   * whole list in one query (about 40 ms at 50,000 patients, with every room waiting), so:
+   *   1. the newest `window` patients (and any tied with the last of them) are searched in list order;
+   *   2. if the page is not full, the older rest is read `window` rowids per turn of the event loop,
+   *      keeping the matches' rowids, and the best of those complete the page, still in list order.
+   * Rows changed while the steps run are seen as they are when their step reads them.
+   */
+  private async shortSearch(term: string, limit: number, window: number): Promise<Row[]> {
+    const like = `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    // The list key of the window-th patient: at or above it are the newest `window` patients.
+    const edge = this.db.prepare(`SELECT ${KEY} FROM patients ${ORDER} LIMIT 1 OFFSET @skip`).pluck().get({ skip: window - 1 }) as string | undefined;
+    // A short list, or the newest `window` reach the patients without a visit: one query reads it all.
+    if (edge === undefined || edge === '') {
+      return this.db.prepare(`SELECT * FROM patients WHERE ${SHORT_MATCH} ${ORDER} LIMIT @limit`).all({ like, limit }) as Row[];
     }
-    return (this.db.prepare(`SELECT * FROM patients ${order}`).all({ limit }) as Row[]).map(toRow);
+    const first = this.db.prepare(`SELECT * FROM patients WHERE ${KEY} >= @edge AND ${SHORT_MATCH} ${ORDER} LIMIT @limit`)
+      .all({ edge, like, limit }) as Row[];
+    if (first.length >= limit) return first;
+    const step = this.db.prepare(`SELECT rowid FROM patients WHERE rowid > @from AND rowid <= @to AND ${KEY} < @edge AND ${SHORT_MATCH}`).pluck();
+    const last = (this.db.prepare('SELECT max(rowid) FROM patients').pluck().get() as number | null) ?? 0;
+    const older: number[] = [];
+    for (let from = 0; from < last; from += window) {
+      await nextTurn();
+      for (const id of step.all({ from, to: from + window, edge, like }) as number[]) older.push(id);
+    }
+    if (older.length === 0) return first;
+    const rest = this.db.prepare(`SELECT * FROM patients WHERE rowid IN (SELECT value FROM json_each(@ids)) ${ORDER} LIMIT @n`)
+      .all({ ids: JSON.stringify(older), n: limit - first.length }) as Row[];
+    return [...first, ...rest];
   }
 
   byId(id: string): PatientRow | null {
