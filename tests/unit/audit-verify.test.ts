@@ -8,6 +8,7 @@ import { CommitQueue } from '../../apps/sync-server/src/storage/commit-queue.js'
 import { AuditLog } from '../../apps/sync-server/src/audit/audit-log.js';
 import type { Actor } from '../../apps/sync-server/src/gate/actor.js';
 import { tempDir } from '../helpers/server.js';
+import { turnsDuring } from '../helpers/loop-turns.js';
 
 const nurse = { userId: 'u-nurse', username: 'nurse', name: 'Nurse', role: 'NURSE', device: 'tab-1', ip: '10.0.0.5', userAgent: 'test' } as unknown as Actor;
 
@@ -25,18 +26,15 @@ function clinic(rows: number) {
 describe('audit verification in steps', () => {
   it('walks the chain in steps with other work between them, and adds rows committed meanwhile', async () => {
     const { db, queue, audit } = clinic(250);
-    let otherTurns = 0;
-    const other = setInterval(() => otherTurns++, 0);
     let addedDuring = false;
-    const walking = audit.verifyInSteps(20);
-    // Committed while the walk is under way: part of the chain by the time the walk gets there.
+    // Committed while the walk is under way (its first step runs at once, this in the turn after):
+    // part of the chain by the time the walk gets there.
     setImmediate(() => {
       audit.record(nurse, [{ action: 'UPDATE', outcome: 'applied', patientId: 'p1', path: 'visits/v0/vitals/spo2', oldValue: null, newValue: 97 }]);
       queue.flush();
       addedDuring = true;
     });
-    const result = await walking;
-    clearInterval(other);
+    const { result, turns: otherTurns } = await turnsDuring(() => audit.verifyInSteps(20));
     expect(addedDuring).toBe(true);
     expect(result).toEqual({ ok: true, rows: 251 });
     expect(audit.verify()).toEqual(result);
