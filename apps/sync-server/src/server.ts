@@ -2,8 +2,9 @@
 
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { serve } from '@hono/node-server';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
@@ -23,6 +24,7 @@ import { staticFiles } from './http/static.js';
 import { adminRoutes } from './http/admin.js';
 import { mountWorkflow } from './http/workflow.js';
 import { seedDemoClinic } from './seed/demo.js';
+import { BadInput } from './http/admin-validate.js';
 
 export interface RunningServer {
   url: string;
@@ -41,6 +43,7 @@ export function createContext(config: Config): ServerContext {
   const queue = new CommitQueue(db, {
     onError: (err) => {
       log.error({ err: err.message }, 'commit failed');
+      if (!db.open) return;
       audit?.resync();
       docs?.resync();
     },
@@ -70,12 +73,51 @@ export function createContext(config: Config): ServerContext {
   };
 }
 
+/** Largest HTTP request body accepted (sign-ins, registrations, conflict picks, admin edits). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Counts requests being answered, until their response has gone out, so a shutdown lets them finish
+ * before the database closes. The notification stream stays open for as long as its page is: it is
+ * not waited for.
+ */
+export class InFlight {
+  private n = 0;
+  private idle: (() => void)[] = [];
+
+  watch(server: Server): void {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url?.startsWith('/api/notifications/stream')) return;
+      this.n++;
+      res.once('close', () => {
+        if (--this.n === 0) for (const f of this.idle.splice(0)) f();
+      });
+    });
+  }
+
+  /** Resolves once no request is being answered, or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.n === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.idle.push(() => (clearTimeout(t), resolve()));
+    });
+  }
+}
+
 export function buildApp(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((err, c) => {
+    if (err instanceof BadInput) return c.json({ error: err.message }, 400);
     ctx.log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: 'Something went wrong on the server; nothing was changed' }, 500);
   });
+  // Every body the API takes is a small JSON object; a larger one is refused before it is read.
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json({ error: `The request body is over the limit of ${MAX_BODY_BYTES / 1024} KB` }, 413),
+  });
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
   app.get('/healthz', (c) => {
     try {
       ctx.db.prepare('SELECT 1').get();
@@ -93,6 +135,9 @@ export function buildApp(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   app.get('*', staticFiles(ctx.config.webDist));
   return app;
 }
+
+/** How long a shutdown waits for requests being handled. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
   const config = { ...loadConfig(), ...overrides };
@@ -124,6 +169,8 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     s.once('error', refused);
   });
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  const inFlight = new InFlight();
+  inFlight.watch(server);
   const port = (server.address() as AddressInfo).port;
   const url = `http://localhost:${port}`;
   ctx.log.info({ url, dataDir: config.dataDir }, `Pamoja is serving on ${url}`);
@@ -134,8 +181,13 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
       if (closed) return;
       closed = true;
       hub.close();
+      // No new requests; those being handled (a sign-in hashing its password, a registration) finish
+      // and have their writes committed before the database closes.
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections?.();
+      await inFlight.settled(SHUTDOWN_GRACE_MS);
       server.closeAllConnections?.();
-      await new Promise<void>((r) => server.close(() => r()));
+      await stopped;
       ctx.queue.close();
       ctx.db.close();
     },

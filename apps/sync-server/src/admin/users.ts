@@ -35,10 +35,33 @@ export class UserAdmin {
   }
 
   async create(by: Actor, input: { username: string; name: string; role: Role; password: string }): Promise<User> {
-    if (this.ctx.users.byUsername(input.username)) throw new AdminError(409, `The username "${input.username}" is taken`);
-    const user = await this.ctx.users.create(input);
+    const taken = (): AdminError => new AdminError(409, `The username "${input.username}" is taken`);
+    if (this.ctx.users.byUsername(input.username)) throw taken();
+    let user: User;
+    try {
+      user = await this.ctx.users.create(input);
+    } catch (e) {
+      // Two admins creating the same name at once: both passed the check above while the password hashed.
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw taken();
+      throw e;
+    }
     this.audit(by, 'USER_CREATE', user, null, { username: user.username, name: user.name, role: user.role });
     return user;
+  }
+
+  /**
+   * Name, role and enabled state in one request: every rule is checked before anything changes, so a
+   * refused request changes nothing. Each given field is then one audited change, in that order.
+   */
+  edit(by: Actor, userId: string, edit: { name?: string; role?: Role; disabled?: boolean }): Record<string, unknown> {
+    const user = this.get(userId);
+    const losesAdmin = (edit.role !== undefined && edit.role !== 'ADMIN') || edit.disabled === true;
+    if (user.role === 'ADMIN' && losesAdmin) this.keepOneAdmin(userId);
+    let result: Record<string, unknown> = { ...user };
+    if (edit.name !== undefined) result = { ...result, ...this.rename(by, userId, edit.name) };
+    if (edit.role !== undefined) result = { ...result, ...this.changeRole(by, userId, edit.role) };
+    if (edit.disabled !== undefined) result = { ...result, ...this.setDisabled(by, userId, edit.disabled) };
+    return result;
   }
 
   rename(by: Actor, userId: string, name: string): User {

@@ -17,9 +17,18 @@ export function adminBackupRoutes(ctx: ServerContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const dir = backupDirOf(ctx);
 
+  // One backup at a time: a second request (a double click, two administrators) is told so.
+  let running: string | null = null;
   app.post('/', async (c) => {
-    ctx.queue.flush(); // every acknowledged change is in the copy
-    const r = await backupTo(ctx.db, dir);
+    if (running !== null) return c.json({ error: `A backup started at ${running} is still being written; try again when it has finished` }, 409);
+    running = new Date().toISOString();
+    let r;
+    try {
+      ctx.queue.flush(); // every acknowledged change is in the copy
+      r = await backupTo(ctx.db, dir);
+    } finally {
+      running = null;
+    }
     ctx.audit.record(c.get('actor'), [{ action: 'BACKUP', outcome: 'ok', path: path.basename(r.file), detail: `${r.bytes} bytes in ${r.ms} ms` }]);
     ctx.log.info({ file: r.file, bytes: r.bytes, ms: r.ms }, 'backup written');
     return c.json({ name: path.basename(r.file), ...r }, 201);

@@ -9,7 +9,7 @@ import { BadInput, body, param } from './admin-validate.js';
 
 const Username = v.string().trim().min(2, 'must be at least 2 characters').max(40)
   .regex(/^[a-z0-9._-]+$/, 'may use lower-case letters, digits, dot, dash and underscore');
-const Name = v.string().trim().min(1, 'is required').max(100);
+const Name = v.personName();
 const Password = v.string().min(8, 'must be at least 8 characters').max(200);
 const Role = v.oneOf(ROLES);
 const UserId = v.string().min(1).max(100);
@@ -30,19 +30,14 @@ export function adminUserRoutes(users: UserAdmin): Hono<AppEnv> {
 
   app.get('/:id', (c) => c.json(users.get(param(c, 'id', UserId))));
 
-  /** Name, role and enabled state; each given field is one audited change, applied in that order. */
+  /** Name, role and enabled state; refused whole or applied whole (see UserAdmin.edit). */
   app.patch('/:id', async (c) => {
     const id = param(c, 'id', UserId);
     const edit = await body(c, EditUser);
     if (edit.name === undefined && edit.role === undefined && edit.disabled === undefined) {
       throw new BadInput('Send at least one of name, role, disabled');
     }
-    const by = c.get('actor');
-    let result: Record<string, unknown> = { ...users.get(id) };
-    if (edit.name !== undefined) result = { ...result, ...users.rename(by, id, edit.name) };
-    if (edit.role !== undefined) result = { ...result, ...users.changeRole(by, id, edit.role) };
-    if (edit.disabled !== undefined) result = { ...result, ...users.setDisabled(by, id, edit.disabled) };
-    return c.json(result);
+    return c.json(users.edit(c.get('actor'), id, edit));
   });
 
   app.post('/:id/password', async (c) => {

@@ -1,4 +1,5 @@
-// Validation at the edge of the admin API: the schemas of ./validate.ts, and one clear 400 message for bad input.
+// Validation at the edge of the HTTP API: the schemas of ./validate.ts, and one clear 400 message for
+// bad input (BadInput, answered by the app's error handler).
 
 import type { Context } from 'hono';
 import type { AppEnv } from './auth.js';
@@ -6,9 +7,18 @@ import { describeIssues, string, type Schema } from './validate.js';
 
 export class BadInput extends Error {}
 
-export async function body<T>(c: Context<AppEnv>, schema: Schema<T>): Promise<T> {
-  const raw: unknown = await c.req.json().catch(() => undefined);
-  if (raw === undefined) throw new BadInput('The body must be JSON');
+/** The JSON body, checked by `schema`. With `emptyAs`, a request without a body reads as that value. */
+export async function body<T>(c: Context<AppEnv>, schema: Schema<T>, opts: { emptyAs?: unknown } = {}): Promise<T> {
+  const text = await c.req.text();
+  let raw: unknown;
+  if (text === '' && opts.emptyAs !== undefined) raw = opts.emptyAs;
+  else {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new BadInput('The body must be JSON');
+    }
+  }
   const r = schema.safeParse(raw);
   if (!r.success) throw new BadInput(describeIssues(r.issues));
   return r.data;

@@ -2,6 +2,7 @@
 
 import { Hono, type MiddlewareHandler } from 'hono';
 import * as v from './validate.js';
+import { LoginThrottle } from '../auth/throttle.js';
 import type { Role } from '@pamoja/permissions';
 import type { ServerContext } from '../context.js';
 import type { Session } from '../auth/sessions.js';
@@ -48,15 +49,27 @@ const LoginBody = v.object({
   device: v.string().max(100).optional(),
 });
 
-export function authRoutes(ctx: ServerContext): Hono<AppEnv> {
+export function authRoutes(ctx: ServerContext, throttle = new LoginThrottle()): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/login', async (c) => {
     const body = LoginBody.safeParse(await c.req.json().catch(() => null));
     if (!body.success) return c.json({ error: 'Send JSON {username, password}' }, 400);
     const { username, password, device } = body.data;
-    const user = await ctx.users.authenticate(username, password);
-    const base = { ip: clientIp(c), device: device ?? null, userAgent: c.req.header('user-agent') ?? null };
+    const ip = clientIp(c);
+    const base = { ip, device: device ?? null, userAgent: c.req.header('user-agent') ?? null };
+    const wait = throttle.begin(ip, username);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      c.header('retry-after', String(seconds));
+      return c.json({ error: `Too many wrong passwords from this device; try again in ${seconds} s` }, 429);
+    }
+    let user: Awaited<ReturnType<typeof ctx.users.authenticate>> = null;
+    try {
+      user = await ctx.users.authenticate(username, password);
+    } finally {
+      throttle.settle(ip, username, user !== null);
+    }
     if (!user) {
       ctx.audit.record({ userId: '', username, name: '', role: 'RECEPTIONIST', ...base }, [
         { action: 'LOGIN', outcome: 'denied', detail: 'wrong username or password, or account disabled' },

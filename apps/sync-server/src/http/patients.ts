@@ -7,22 +7,27 @@ import type { ServerContext } from '../context.js';
 import type { Hub } from '../sync/hub.js';
 import { openReturnVisit, registerPatient } from '../records/register.js';
 import { requireRole, requireSession, type AppEnv } from './auth.js';
+import { body } from './admin-validate.js';
 
-const name = v.string().trim().min(1, 'is required').max(100);
+/** A calendar date that exists (Date.parse would roll 2023-02-29 over to 1 March). */
+const realDate = (d: string): boolean => !Number.isNaN(Date.parse(d)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
+
 const RegisterBody = v.object({
-  firstName: name,
-  lastName: name,
+  firstName: v.personName(),
+  lastName: v.personName(),
   sex: v.oneOf(SEXES),
-  dateOfBirth: v.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(d)) && d <= new Date().toISOString().slice(0, 10), 'must be a real date, not in the future'),
+  dateOfBirth: v.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').refine((d) => realDate(d) && d <= new Date().toISOString().slice(0, 10), 'must be a real date, not in the future'),
   phone: v.string().trim().max(32).regex(/^[+\d][\d\s-]*$/, 'must be digits, spaces, - or a leading +').optional().or(v.literal('')),
-  otherNames: v.string().trim().max(100).optional(),
-  nationalId: v.string().trim().max(40).optional(),
+  otherNames: v.text(100).optional(),
+  nationalId: v.text(40).optional(),
   paymentType: v.oneOf(PAYMENT_TYPES).optional(),
-  department: v.string().trim().max(80).optional(),
+  department: v.text(80).optional(),
   /** Register even though a patient with the same name and date of birth exists. */
   allowDuplicate: v.boolean().optional(),
 });
 
+/** A return visit; the request may have no body at all. */
+const ReturnVisitBody = v.object({ paymentType: v.oneOf(PAYMENT_TYPES).optional() });
 
 export function patientRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -59,15 +64,14 @@ export function patientRoutes(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
   app.post('/:id/visits', requireRole('RECEPTIONIST'), async (c) => {
     const id = c.req.param('id');
     if (!ctx.patients.byId(id)) return c.json({ error: 'No such patient' }, 404);
-    const body = (await c.req.json().catch(() => ({}))) as { paymentType?: string };
-    const pt = body.paymentType && (PAYMENT_TYPES as readonly string[]).includes(body.paymentType) ? body.paymentType : undefined;
+    const { paymentType } = await body(c, ReturnVisitBody, { emptyAs: {} });
     const room = hub.open(docNameFor(id));
     const open = [...room.doc.getMap('visits').values()].some((v) => {
       const s = (v as import('yjs').Map<import('yjs').Map<unknown>>).get('workflow')?.get('status');
       return s && s !== 'COMPLETED';
     });
     if (open) return c.json({ error: 'This patient already has an open visit' }, 409);
-    const visitId = openReturnVisit(ctx, hub, c.get('actor'), id, pt);
+    const visitId = openReturnVisit(ctx, hub, c.get('actor'), id, paymentType);
     return c.json({ id, visitId }, 201);
   });
 

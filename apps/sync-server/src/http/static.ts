@@ -13,7 +13,12 @@ const TYPES: Record<string, string> = {
 export function staticFiles(root: string) {
   const resolvedRoot = path.resolve(root);
   return (c: Context): Response => {
-    const urlPath = decodeURIComponent(new URL(c.req.url).pathname);
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(new URL(c.req.url).pathname);
+    } catch {
+      return c.text('Bad request: the path is not valid percent-encoding', 400);
+    }
     let file = path.resolve(resolvedRoot, `.${urlPath}`);
     if (!file.startsWith(resolvedRoot + path.sep) && file !== resolvedRoot) return c.text('Not found', 404);
     if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(resolvedRoot, 'index.html');

@@ -116,6 +116,11 @@ export class StringSchema extends Schema<string> {
     return this.then({ ok: (s) => s.length <= n, message });
   }
 
+  /** A check reported alongside the others (`refine` runs only once they have passed). */
+  check(ok: (value: string) => boolean, message: string): StringSchema {
+    return this.then({ ok, message });
+  }
+
   regex(re: RegExp, message: string): StringSchema {
     return this.then({ ok: (s) => re.test(s), message });
   }
@@ -151,12 +156,30 @@ export class NumberSchema extends Schema<number> {
 
 export const string = (): StringSchema => new StringSchema();
 
+/** Control characters, and the direction overrides that make text display otherwise than it reads. */
+const HIDDEN = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+
+/** Text a person typed: trimmed, at most `max` characters, no control characters. */
+export const text = (max: number): StringSchema =>
+  string().trim().max(max).check((s) => !HIDDEN.test(s), 'must not contain control characters');
+
+/** A person's name: such text, given, with at least one letter (not only marks, digits or invisible characters). */
+export const personName = (): StringSchema =>
+  text(100).min(1, 'is required').check((s) => s === '' || /\p{L}/u.test(s), 'must contain a letter');
+
 /** A number, or text that reads as one. */
 export const number = (): NumberSchema => new NumberSchema();
 
 export const boolean = (): Schema<boolean> => new Schema((v, p, i) => {
   if (typeof v === 'boolean') return v;
   i.push({ path: p, message: 'must be true or false' });
+  return INVALID;
+});
+
+/** Any JSON value, but there. */
+export const present = (): Schema<unknown> => new Schema((v, p, i) => {
+  if (v !== undefined) return v;
+  i.push({ path: p, message: 'is required' });
   return INVALID;
 });
 

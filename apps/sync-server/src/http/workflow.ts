@@ -14,11 +14,14 @@ import { buildBoard } from '../workflow/board.js';
 import { notificationStream } from '../workflow/sse.js';
 import type { Assignment } from '../workflow/assignments.js';
 import { requireSession, type AppEnv } from './auth.js';
+import { query } from './admin-validate.js';
 
 const TransitionBody = v.object({
   to: v.oneOf(VISIT_STATUSES),
   notes: v.string().trim().max(1000).optional(),
 });
+
+const NotificationsQuery = v.object({ limit: v.number().int().min(1).max(500).default(50) });
 
 const minutesSince = (iso: string): number => Math.round((Date.now() - Date.parse(iso)) / 6000) / 10;
 
@@ -119,8 +122,8 @@ function workflowRoutes(ctx: ServerContext, wf: Workflow): Hono<AppEnv> {
 
   app.get('/notifications', (c) => {
     const me = c.get('session').user.id;
-    const limit = Number(c.req.query('limit') ?? 50);
-    const items = wf.notifications.list(me, { unreadOnly: c.req.query('unread') === '1', limit: Number.isFinite(limit) ? limit : 50 });
+    const { limit } = query(c, NotificationsQuery);
+    const items = wf.notifications.list(me, { unreadOnly: c.req.query('unread') === '1', limit });
     return c.json({ items, ...wf.notifications.counts(me), critical: wf.notifications.criticalUnread(me) });
   });
 

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { DB } from '../storage/db.js';
 
@@ -14,22 +15,27 @@ export interface BackupResult {
   ms: number;
 }
 
-/** A file name that sorts by time and never collides within one server. */
-export function backupName(now = new Date()): string {
-  return `pamoja-${now.toISOString().replace(/[:.]/g, '-')}.sqlite`;
+/** A file name that sorts by time; `n` > 0 tells apart backups made in the same millisecond. */
+export function backupName(now = new Date(), n = 0): string {
+  return `pamoja-${now.toISOString().replace(/[:.]/g, '-')}${n ? `-${n}` : ''}.sqlite`;
 }
 
-/** Copies the open database `db` into `dir` (created if missing). */
-export async function backupTo(db: DB, dir: string, name = backupName()): Promise<BackupResult> {
+/** Copies the open database `db` into `dir` (created if missing) under a name no other backup has. */
+export async function backupTo(db: DB, dir: string, now = new Date()): Promise<BackupResult> {
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, name);
-  if (fs.existsSync(file)) throw new Error(`${file} already exists`);
   const t0 = performance.now();
-  const partial = `${file}.partial`;
-  await db.backup(partial);
-  // Only a finished copy gets the real name, so a crash mid-backup never leaves a file that looks whole.
-  fs.renameSync(partial, file);
-  return { file, bytes: fs.statSync(file).size, ms: Math.round(performance.now() - t0) };
+  // A name of its own while copying: two copies never write into the same file.
+  const partial = path.join(dir, `.${backupName(now)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+  try {
+    await db.backup(partial);
+    // Only a finished copy gets a backup's name, so a crash mid-backup never leaves a file that looks whole.
+    let file = path.join(dir, backupName(now));
+    for (let n = 1; fs.existsSync(file); n++) file = path.join(dir, backupName(now, n));
+    fs.renameSync(partial, file);
+    return { file, bytes: fs.statSync(file).size, ms: Math.round(performance.now() - t0) };
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
 }
 
 /** Backs up the database of a data directory from another process (the CLI); readers do not block the server. */

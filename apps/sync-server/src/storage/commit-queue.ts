@@ -252,6 +252,7 @@ export class CommitQueue {
   }
 
   write(fn: () => void): void {
+    if (this.closed) throw new Error('The server is shutting down; the change was not saved');
     if (this.writes.length === 0) this.openedAt = performance.now();
     this.writes.push(fn);
     this.schedule();
