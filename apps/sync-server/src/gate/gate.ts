@@ -2,12 +2,14 @@
 // undo the refused ones in the same transaction, and report what was kept, refused and in conflict.
 
 import * as Y from 'yjs';
-import type { Role } from '@pamoja/permissions';
+import { ROLE_LABELS, type Role } from '@pamoja/permissions';
 import { deletedItems, insertedItems, isNew, stateAdvanced, valueOf, type Change } from './changes.js';
 import { fieldRows, groupByField, readChanges, type TxView } from './fields.js';
 import { judge } from './rules.js';
 import { Restorer } from './revert.js';
-import { scanUpdate } from './structs.js';
+import { scanUpdate, type ScanTotals } from './structs.js';
+import { MAX_REFUSED_DELETIONS, refusedDeletions } from './deletions.js';
+import { deepestNesting, MAX_NESTING } from './nesting.js';
 
 export interface Refusal {
   path: string;
@@ -169,8 +171,9 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   // Authorship first, before anything integrates: structs (even deleted ones) written under another
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   const ends = new Map<number, number>();
+  const totals: ScanTotals = { types: false, deleted: 0 };
   try {
-    for (const update of batch) scanUpdate(update, ends);
+    for (const update of batch) scanUpdate(update, ends, null, totals);
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;
@@ -208,6 +211,16 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
       result.malformed = true;
       return result;
     }
+  }
+
+  // Only updates that create shared types can nest them.
+  if (totals.types && deepestNesting(updates, doc.store) > MAX_NESTING) {
+    result.wholeRefusal = `The update nests parts of the record more than ${MAX_NESTING} levels deep; it was not applied`;
+    return result;
+  }
+  if (ctx.enforce && totals.deleted > MAX_REFUSED_DELETIONS && refusedDeletions(updates, doc, ctx.role) > MAX_REFUSED_DELETIONS) {
+    result.wholeRefusal = `The update deletes more than ${MAX_REFUSED_DELETIONS} pieces of parts of the record a ${ROLE_LABELS[ctx.role].toLowerCase()} may not change; it was not applied`;
+    return result;
   }
 
   doc.transact((tr) => {

@@ -28,6 +28,12 @@ function sectionTypeMatches(section: keyof typeof VISIT_SECTIONS, content: Y.Ite
   return t instanceof Y.XmlFragment && !(t instanceof Y.XmlElement);
 }
 
+/** Whether map key `key` has a value after this transaction. */
+function holdsValue(map: Y.Map<unknown>, key: string): boolean {
+  const last = map._map.get(key);
+  return last !== undefined && !last.deleted;
+}
+
 export function judge(change: Change, ctx: RuleContext): string | null {
   const { unit, item, field } = change;
   if (!unit) return 'This part of the document is not part of a patient record';
@@ -42,6 +48,11 @@ export function judge(change: Change, ctx: RuleContext): string | null {
 
   if (change.op === 'delete') {
     if (unit.kind === 'visits' || unit.kind === 'visits/*') return 'Visits and their sections are never deleted';
+    // Overwriting the status deletes the value before; removing it outright would be a move to
+    // "nothing" that no transition allows, after which any step could follow.
+    if (unit.kind === 'visits/*/workflow' && field === 'status' && !change.nested && !holdsValue(item.parent as Y.Map<unknown>, field)) {
+      return 'A visit\'s status moves from step to step; it cannot be removed';
+    }
     return null;
   }
   return shapeOfInsert(change, ctx);

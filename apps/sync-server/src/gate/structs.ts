@@ -103,12 +103,39 @@ function itemLength(d: decoding.Decoder, kind: number): number {
   }
 }
 
+/** Where an item says it lives: a top-level type, inside the type another item holds, or beside another item. */
+export const enum ParentBy {
+  Root,
+  Item,
+  Origin,
+  RightOrigin,
+}
+
+/**
+ * Told about each item of an update: its id and length, whether it holds a shared type, and the id
+ * its place is read from (`by`: the item holding its parent, or its left or right neighbour; unused
+ * for a top-level parent).
+ */
+export type ItemVisitor = (client: number, clock: number, length: number, holdsType: boolean, by: ParentBy, refClient: number, refClock: number) => void;
+
+/** What a scan of several updates found in all of them. */
+export interface ScanTotals {
+  /** Some item holds a shared type. */
+  types: boolean;
+  /** Clock units the delete sets cover. */
+  deleted: number;
+}
+
 /**
  * Records in `ends` the clock each client's structs in `update` reach, keeping the larger of what is
  * there. Throws MalformedUpdate (or lib0's decoding errors) when the update cannot be read or holds a
- * struct Yjs cannot hold.
+ * struct Yjs cannot hold. Returns whether any item holds a shared type (a map, text or XML node).
  */
-export function scanUpdate(update: Uint8Array, ends: Map<number, number>): void {
+export function scanUpdate(
+  update: Uint8Array, ends: Map<number, number>, visit: ItemVisitor | null = null, totals: ScanTotals | null = null,
+  onDelete: ((client: number, clock: number, length: number) => void) | null = null,
+): boolean {
+  let types = false;
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
   for (let c = 0; c < clients; c++) {
@@ -127,23 +154,52 @@ export function scanUpdate(update: Uint8Array, ends: Map<number, number>): void 
         clock += positive(decoding.readVarUint(d), 'skipped range');
         continue;
       }
-      if (info & HAS_ORIGIN) skipPair(d);
-      if (info & HAS_RIGHT_ORIGIN) skipPair(d);
+      let by = ParentBy.Root;
+      let refClient = 0;
+      let refClock = 0;
+      if (info & HAS_ORIGIN) {
+        by = ParentBy.Origin;
+        refClient = decoding.readVarUint(d);
+        refClock = decoding.readVarUint(d);
+      }
+      if (info & HAS_RIGHT_ORIGIN) {
+        const c = decoding.readVarUint(d);
+        const k = decoding.readVarUint(d);
+        if (by === ParentBy.Root) (by = ParentBy.RightOrigin, refClient = c, refClock = k);
+      }
       if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
         // The parent: a top-level type by name, or the item that holds it; then the map key, if any.
         if (decoding.readVarUint(d) === 1) skipString(d);
-        else skipPair(d);
+        else {
+          by = ParentBy.Item;
+          refClient = decoding.readVarUint(d);
+          refClock = decoding.readVarUint(d);
+        }
         if (info & HAS_PARENT_SUB) skipString(d);
       }
-      clock += itemLength(d, kind);
+      const length = itemLength(d, kind);
+      if (kind === TYPE) types = true;
+      visit?.(client, clock, length, kind === TYPE, by, refClient, refClock);
+      clock += length;
     }
     if (structs > 0) ends.set(client, Math.max(clock, ends.get(client) ?? 0));
   }
   // The delete set: per client, ranges of clock and length.
   const deleting = decoding.readVarUint(d);
+  let deleted = 0;
   for (let c = 0; c < deleting; c++) {
-    decoding.readVarUint(d);
+    const client = decoding.readVarUint(d);
     const ranges = decoding.readVarUint(d);
-    for (let r = 0; r < ranges; r++) skipPair(d);
+    for (let r = 0; r < ranges; r++) {
+      const clock = decoding.readVarUint(d);
+      const length = decoding.readVarUint(d);
+      deleted += length;
+      onDelete?.(client, clock, length);
+    }
   }
+  if (totals) {
+    totals.types ||= types;
+    totals.deleted += deleted;
+  }
+  return types;
 }

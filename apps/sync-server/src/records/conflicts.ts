@@ -2,8 +2,8 @@
 // the choice and who made it.
 
 import * as Y from 'yjs';
-import { MAP_SPECS, checkValue, conflictsOf, parseUnitPath, type Conflict } from '@pamoja/schema';
-import { canWriteKind, refusalReason } from '@pamoja/permissions';
+import { MAP_SPECS, checkValue, conflictsOf, parseUnitPath, type Conflict, type VisitStatus } from '@pamoja/schema';
+import { canTransition, canWriteKind, refusalReason, ROLE_LABELS } from '@pamoja/permissions';
 import type { Room } from '../sync/room.js';
 import type { Actor } from '../gate/actor.js';
 
@@ -18,6 +18,9 @@ function resolvePath(doc: Y.Doc, path: string): { map: Y.Map<unknown>; key: stri
   for (const seg of parts.slice(1)) target = target instanceof Y.Map ? (target.get(seg) as Y.AbstractType<any> | undefined) : undefined;
   return target instanceof Y.Map ? { map: target as Y.Map<unknown>, key, kind: unit.kind } : null;
 }
+
+/** Values as JSON holds them: equal when they read the same. */
+const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 export function resolveConflict(room: Room, actor: Actor, conflictId: string, value: unknown): ResolveResult {
   const conflicts = conflictsOf(room.doc);
@@ -35,8 +38,19 @@ export function resolveConflict(room: Room, actor: Actor, conflictId: string, va
     const bad = checkValue(fspec, value, target.key);
     if (bad) return { ok: false, status: 400, error: bad };
   }
-  const resolved: Conflict = { ...conflict, resolved: { value, by: actor.username, at: new Date().toISOString() } };
+  // A pick is one of the values in conflict, not a new one: that would be an edit of its own.
+  if (!conflict.values.some((v) => sameValue(v.value, value))) {
+    return { ok: false, status: 400, error: 'Pick one of the values in conflict' };
+  }
   const old = target.map.get(target.key);
+  if (unit.kind === 'visits/*/workflow' && target.key === 'status' && !sameValue(old, value)) {
+    // The status still moves only along the steps this role may take.
+    const from = (old ?? null) as VisitStatus | null;
+    if (!canTransition(actor.role, from, value as VisitStatus)) {
+      return { ok: false, status: 403, error: `A ${ROLE_LABELS[actor.role].toLowerCase()} cannot move a visit from ${from ?? 'nothing'} to ${String(value)}` };
+    }
+  }
+  const resolved: Conflict = { ...conflict, resolved: { value, by: actor.username, at: new Date().toISOString() } };
   room.writeAsServer(() => {
     if (value === null) target.map.delete(target.key);
     else target.map.set(target.key, value);

@@ -65,6 +65,7 @@ export class Room {
   broken: string | null = null;
   unloadTimer: NodeJS.Timeout | null = null;
   readonly openedAt = Date.now();
+  private serverSessionStored = false;
 
   constructor(readonly name: string, private readonly ctx: ServerContext) {
     const loaded = ctx.docs.load(name);
@@ -399,6 +400,12 @@ export class Room {
     }
     if (!update) return;
     const u: Uint8Array = update;
+    // The server's session is stored as its own with its first change, in the same batch: after the
+    // record is next opened, nobody may claim it (and be credited with what the server wrote).
+    if (!this.serverSessionStored) {
+      this.ctx.docs.recordOwner(this.name, this.doc.clientID, SYSTEM_ACTOR.userId);
+      this.serverSessionStored = true;
+    }
     this.ctx.docs.append(this.name, u);
     this.updatesSinceSnapshot++;
     this.ctx.audit.record(actor, [...audit, ...rows.map((f): AuditEntry => ({

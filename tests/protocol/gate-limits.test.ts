@@ -1,0 +1,244 @@
+// Limits the gate keeps so that one person cannot move a visit outside its steps, take the record
+// down for everyone, or make it grow without bound: the visit's status, conflict picks, how deep a
+// record nests, what a refused deletion may cost, and the server's own editing session.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import { conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { MAX_NESTING } from '../../apps/sync-server/src/gate/nesting.js';
+import { api, connectStock, login, registerTestPatient, testServer, until } from '../helpers/server.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+let srv: RunningServer;
+
+beforeAll(async () => {
+  srv = await testServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function freshPatient(tag: string): Promise<{ name: string; visitId: string; id: string }> {
+  const p = await registerTestPatient(srv.url, { firstName: 'Limit', lastName: tag, sex: 'female', dateOfBirth: '1990-01-01' });
+  return { name: docNameFor(p.id), visitId: p.visitId, id: p.id };
+}
+const room = (name: string): ReturnType<typeof srv.hub.open> => srv.hub.rooms.get(name)!;
+const status = (d: Y.Doc, v: string): unknown => sectionOf(d, v, 'workflow')!.get('status');
+const stored = (name: string): Y.Doc => {
+  srv.ctx.queue.flush();
+  return srv.ctx.docs.load(name).doc;
+};
+
+/** What the server holds, as a client with id `client` would start from it. */
+function copyOf(name: string, client: number): Y.Doc {
+  const d = new Y.Doc();
+  Y.applyUpdate(d, Y.encodeStateAsUpdate(room(name).doc));
+  d.clientID = client;
+  return d;
+}
+
+/** `depth` elements, each inside the one before, under `parent`, in one transaction. */
+function nestElements(doc: Y.Doc, parent: Y.XmlFragment | Y.XmlElement, depth: number): Y.XmlElement {
+  let el!: Y.XmlElement;
+  doc.transact(() => {
+    let at: Y.XmlFragment | Y.XmlElement = parent;
+    for (let i = 0; i < depth; i++) {
+      el = new Y.XmlElement('blockquote');
+      at.insert(0, [el]);
+      at = el;
+    }
+  });
+  return el;
+}
+
+/** Elements below the notes section: the notes are at level 2 (visit, then section). */
+const NOTES_LEVEL = 2;
+
+describe('the visit status', () => {
+  it('removing the status outright is refused and put back; moving it a step on still works', async () => {
+    const p = await freshPatient('StatusDelete');
+    const cashier = await connectStock(srv.url, p.name, 'cashier');
+    const initial = status(cashier.doc, p.visitId);
+    expect(initial).toBe('TRIAGE');
+    sectionOf(cashier.doc, p.visitId, 'workflow')!.delete('status');
+    await until(() => status(cashier.doc, p.visitId) === initial, 5000, 'the status put back on the cashier\'s tablet');
+    expect(status(room(p.name).doc, p.visitId)).toBe(initial);
+    expect(status(stored(p.name), p.visitId)).toBe(initial);
+    cashier.provider.destroy();
+    const nurse = await connectStock(srv.url, p.name, 'nurse');
+    sectionOf(nurse.doc, p.visitId, 'workflow')!.set('status', 'CONSULTATION');
+    await until(() => status(stored(p.name), p.visitId) === 'CONSULTATION', 5000, 'a step on');
+    nurse.provider.destroy();
+  });
+
+  it('a conflict over the status is settled only with a value in conflict, by a role that may make that move', async () => {
+    const p = await freshPatient('ConflictPick');
+    // The nurse goes offline having seen REGISTERED, reception moves the visit to TRIAGE, and the
+    // offline nurse moves it on to CONSULTATION without having seen TRIAGE.
+    const nurse = await connectStock(srv.url, p.name, 'nurse');
+    nurse.provider.disconnect();
+    const reception = await connectStock(srv.url, p.name, 'reception');
+    sectionOf(reception.doc, p.visitId, 'workflow')!.set('status', 'TRIAGE');
+    await until(() => status(room(p.name).doc, p.visitId) === 'TRIAGE', 5000, 'triage');
+    sectionOf(nurse.doc, p.visitId, 'workflow')!.set('status', 'CONSULTATION');
+    nurse.provider.connect();
+    await until(() => conflictsOf(room(p.name).doc).size === 1, 5000, 'conflict recorded');
+    const [conflict] = [...conflictsOf(room(p.name).doc).values()] as Conflict[];
+    expect(conflict!.path).toBe(`visits/${p.visitId}/workflow/status`);
+    const current = status(room(p.name).doc, p.visitId);
+    const other = conflict!.values.map((v) => v.value).find((v) => v !== current);
+    const resolve = async (who: string, value: unknown): Promise<{ status: number; body: { error?: string } }> =>
+      api(srv.url, await login(srv.url, who), 'POST', `/api/patients/${p.id}/conflicts/${conflict!.id}/resolve`, { value });
+
+    const skip = await resolve('cashier', 'COMPLETED');
+    expect(skip.status).toBe(400);
+    expect(skip.body.error).toMatch(/one of the values in conflict/);
+    const move = await resolve('cashier', other);
+    expect(move.status).toBe(403);
+    expect(move.body.error).toMatch(/A cashier cannot move a visit from/);
+    expect(status(room(p.name).doc, p.visitId)).toBe(current);
+    // Keeping the value it has is no move at all.
+    expect((await resolve('cashier', current)).status).toBe(200);
+    expect(status(stored(p.name), p.visitId)).toBe(current);
+    nurse.provider.destroy();
+    reception.provider.destroy();
+  });
+});
+
+describe('how deep a record nests', () => {
+  it(`notes nested up to ${MAX_NESTING} levels are kept; one level more is refused, whether sent at once or level by level`, async () => {
+    const p = await freshPatient('DeepNotes');
+    const clin = await connectStock(srv.url, p.name, 'clinician');
+    const notes = sectionOf<Y.XmlFragment>(clin.doc, p.visitId, 'notes')!;
+    // All the allowed levels in one update, then one more level in an update of its own.
+    const deepest = nestElements(clin.doc, notes, MAX_NESTING - NOTES_LEVEL);
+    await until(() => sectionOf<Y.XmlFragment>(stored(p.name), p.visitId, 'notes')!.length === 1, 5000, 'the deep notes saved');
+    nestElements(clin.doc, deepest, 1);
+    await sleep(300);
+    const onServer = sectionOf<Y.XmlFragment>(room(p.name).doc, p.visitId, 'notes')!;
+    let levels = 0;
+    for (let el = onServer.get(0) as Y.XmlElement | undefined; el; el = el.get(0) as Y.XmlElement | undefined) levels++;
+    expect(levels).toBe(MAX_NESTING - NOTES_LEVEL);
+    clin.provider.destroy();
+    // Too deep in one update, from a fresh session.
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'clinician'));
+    await raw.opened;
+    const local = copyOf(p.name, 0x5eed1);
+    const sv = Y.encodeStateVector(local);
+    nestElements(local, sectionOf<Y.XmlFragment>(local, p.visitId, 'notes')!, MAX_NESTING - NOTES_LEVEL + 1);
+    raw.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+    await raw.waitFor((r) => r.type === 2, 5000);
+    expect(raw.refusals().join()).toMatch(`more than ${MAX_NESTING} levels deep`);
+    expect(sectionOf<Y.XmlFragment>(stored(p.name), p.visitId, 'notes')!.length).toBe(1);
+    raw.close();
+  });
+
+  it('a lab technician\'s 3,500 nested maps are refused before they touch the record: nobody else is disconnected', async () => {
+    const p = await freshPatient('DeepMaps');
+    const nurse = await connectStock(srv.url, p.name, 'nurse');
+    const closes: number[] = [];
+    nurse.provider.on('connection-close', (ev: { code: number } | null) => void closes.push(ev?.code ?? 0));
+    const before = room(p.name);
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
+    await raw.opened;
+    const local = copyOf(p.name, 0x7e600);
+    const sv = Y.encodeStateVector(local);
+    local.transact(() => {
+      let m = new Y.Map<unknown>();
+      sectionOf(local, p.visitId, 'labResults')!.set('ord1', m);
+      for (let i = 0; i < 3500; i++) {
+        const n = new Y.Map<unknown>();
+        m.set('k', n);
+        m = n;
+      }
+    });
+    const update = Y.encodeStateAsUpdate(local, sv);
+    expect(update.length).toBeLessThan(64 * 1024);
+    raw.sendUpdate(update);
+    await raw.waitFor((r) => r.type === 2, 5000);
+    expect(raw.refusals().join()).toMatch('levels deep');
+    // The room goes on with the same copy of the record, and its people stay on it.
+    sectionOf(nurse.doc, p.visitId, 'vitals')!.set('heartRate', 77);
+    await until(() => sectionOf(stored(p.name), p.visitId, 'vitals')!.get('heartRate') === 77, 5000, 'the nurse\'s edit saved');
+    expect(room(p.name)).toBe(before);
+    expect(before.broken).toBeNull();
+    expect(closes).toEqual([]);
+    expect(raw.closed).toBeNull();
+    expect(sectionOf(stored(p.name), p.visitId, 'labResults')!.has('ord1')).toBe(false);
+    raw.close();
+    nurse.provider.destroy();
+  });
+});
+
+/** A delete-only update: `ranges` single-clock deletions of `client`, every `step`-th clock from `from`. */
+function sparseDelete(client: number, from: number, ranges: number, step = 2): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0); // no structs
+  encoding.writeVarUint(e, 1); // one client in the delete set
+  encoding.writeVarUint(e, client);
+  encoding.writeVarUint(e, ranges);
+  for (let i = 0; i < ranges; i++) {
+    encoding.writeVarUint(e, from + i * step);
+    encoding.writeVarUint(e, 1);
+  }
+  return encoding.toUint8Array(e);
+}
+
+describe('what a refused deletion may cost', () => {
+  it('deleting every other character of a text the sender may not edit is refused whole: the record does not grow', async () => {
+    const p = await freshPatient('Sparse');
+    const nurse = await connectStock(srv.url, p.name, 'nurse');
+    const text = sectionOf<Y.Text>(nurse.doc, p.visitId, 'assessment')!;
+    const clock0 = Y.getState(nurse.doc.store, nurse.doc.clientID);
+    text.insert(0, 'a'.repeat(20_000));
+    await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 20_000, 10_000, 'the long text saved');
+    const bytesBefore = Y.encodeStateAsUpdate(room(p.name).doc).length;
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
+    await raw.opened;
+    raw.sendUpdate(sparseDelete(nurse.doc.clientID, clock0, 9_000));
+    await raw.waitFor((r) => r.type === 2, 10_000);
+    expect(raw.refusals().join()).toMatch('deletes more than 1000 pieces of parts of the record a lab technician may not change');
+    expect(Y.encodeStateAsUpdate(room(p.name).doc).length).toBe(bytesBefore);
+    expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.toString()).toBe('a'.repeat(20_000));
+    // A few pieces refused are still put back one by one, as always.
+    raw.sendUpdate(sparseDelete(nurse.doc.clientID, clock0, 10));
+    await until(() => raw.refusals().length >= 2, 5000, 'the small refusal');
+    expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.toString()).toBe('a'.repeat(20_000));
+    raw.close();
+    // The nurse may delete as many pieces of her own text as she likes.
+    nurse.doc.transact(() => {
+      for (let i = 9_999; i >= 0; i--) text.delete(i * 2, 1);
+    });
+    await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 10_000, 10_000, 'her deletion saved');
+    nurse.provider.destroy();
+  });
+});
+
+describe('the server\'s own session', () => {
+  it('after the record is reopened, nobody can write under the client id the server wrote under', async () => {
+    const p = await freshPatient('ServerId');
+    // Registration was written by the server.
+    const first = srv.hub.open(p.name);
+    const serverId = first.doc.clientID;
+    expect(Y.getState(first.doc.store, serverId)).toBeGreaterThan(0);
+    await until(() => !srv.hub.rooms.has(p.name), 5000, 'record unloaded');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'cashier'));
+    await raw.opened;
+    await until(() => srv.hub.rooms.has(p.name), 5000, 'record reopened');
+    expect(room(p.name).doc.clientID).not.toBe(serverId);
+    const local = copyOf(p.name, serverId);
+    const sv = Y.encodeStateVector(local);
+    sectionOf(local, p.visitId, 'billing')!.set('paymentType', 'CASH');
+    raw.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+    await raw.waitFor((r) => r.type === 2, 5000);
+    expect(raw.refusals().join()).toMatch('another person\'s session');
+    srv.ctx.queue.flush();
+    expect(srv.ctx.docs.load(p.name).owners.get(serverId)).toBe('system');
+    expect(sectionOf(stored(p.name), p.visitId, 'billing')!.get('paymentType')).not.toBe('CASH');
+    raw.close();
+  });
+});
