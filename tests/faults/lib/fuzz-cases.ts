@@ -1,6 +1,6 @@
 // Bad frames for the fuzz suite: random, truncated, bit-flipped, and crafted to hit known weak spots
 // (huge lengths, endless run-length claims, missing dependencies, empty items, wrong frame kinds,
-// floods).
+// floods, types nested deep enough to overflow Yjs's recursion).
 
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -23,7 +23,9 @@ const msg = (...parts: ((e: encoding.Encoder) => void)[]): Uint8Array => {
 const syncUpdate = (u: Uint8Array): Uint8Array => msg((e) => encoding.writeVarUint(e, 0), (e) => encoding.writeVarUint(e, 2), (e) => encoding.writeVarUint8Array(e, u));
 
 /** Valid updates against the room's current state, used as seeds for mutation. */
-export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8Array[]; dependent: Uint8Array; emptyItem: Uint8Array[] } {
+export function seedUpdates(state: Uint8Array, visitId: string): {
+  valid: Uint8Array[]; dependent: Uint8Array; emptyItem: Uint8Array[]; deep: (depth: number) => Uint8Array;
+} {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, state);
   const out: Uint8Array[] = [];
@@ -51,11 +53,30 @@ export function seedUpdates(state: Uint8Array, visitId: string): { valid: Uint8A
   rate.set('respiratoryRate', 17);
   const emptyItem = [syncUpdate(Y.encodeStateAsUpdate(twice, sv)), syncUpdate(emptyItemAfter({ client: twice.clientID, clock: 0 }))];
   twice.destroy();
-  return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!), emptyItem };
+  // Maps nested `depth` deep in one update (past the server's limit of 100 levels, up to where Yjs's
+  // own recursion would overflow the stack when they are deleted or collected).
+  const deep = (depth: number): Uint8Array => {
+    const d = new Y.Doc();
+    Y.applyUpdate(d, state);
+    const before = Y.encodeStateVector(d);
+    d.transact(() => {
+      let m = new Y.Map<unknown>();
+      sectionOf(d, visitId, 'vitals')!.set('heartRate', m);
+      for (let k = 1; k < depth; k++) {
+        const n = new Y.Map<unknown>();
+        m.set('k', n);
+        m = n;
+      }
+    });
+    const u = syncUpdate(Y.encodeStateAsUpdate(d, before));
+    d.destroy();
+    return u;
+  };
+  return { valid: out.map(syncUpdate), dependent: syncUpdate(parts[1]!), emptyItem, deep };
 }
 
 /** How many kinds of case makeCase cycles through. */
-export const CASE_KINDS = 17;
+export const CASE_KINDS = 18;
 
 export function makeCase(i: number, rand: () => number, seeds: ReturnType<typeof seedUpdates>, maxFrame: number): FuzzCase {
   const int = (n: number): number => Math.floor(rand() * n);
@@ -84,6 +105,7 @@ export function makeCase(i: number, rand: () => number, seeds: ReturnType<typeof
     case 13: return { name: 'empty frame', frames: [new Uint8Array(0)], mustAnswer: true };
     case 14: return { name: 'message flood', frames: Array.from({ length: 2500 }, () => Uint8Array.from([3])), mustAnswer: true };
     case 15: return { name: 'empty item after an overwritten value', frames: seeds.emptyItem, mustAnswer: true };
+    case 16: return { name: 'types nested too deep', frames: [seeds.deep(101 + int(5000))], mustAnswer: true };
     default: return { name: 'unknown message type', frames: [Uint8Array.from([42, ...bytes(int(20))])], mustAnswer: true };
   }
 }
