@@ -23,6 +23,7 @@ export class DocStore {
     deleteUpTo: import('better-sqlite3').Statement<[string, number]>;
     owners: import('better-sqlite3').Statement<[string], { client_id: number; user_id: string }>;
     addOwner: import('better-sqlite3').Statement<[string, number, string]>;
+    forgetIdle: import('better-sqlite3').Statement<[string, string]>;
     exists: import('better-sqlite3').Statement<[string, string], { x: number }>;
     names: import('better-sqlite3').Statement<[], { doc: string }>;
   };
@@ -61,6 +62,7 @@ export class DocStore {
       deleteUpTo: db.prepare('DELETE FROM doc_updates WHERE doc = ? AND seq <= ?'),
       owners: db.prepare('SELECT client_id, user_id FROM client_owners WHERE doc = ?'),
       addOwner: db.prepare('INSERT OR IGNORE INTO client_owners (doc, client_id, user_id) VALUES (?, ?, ?)'),
+      forgetIdle: db.prepare('DELETE FROM client_owners WHERE doc = ? AND client_id NOT IN (SELECT value FROM json_each(?))'),
       exists: db.prepare(
         'SELECT 1 AS x FROM doc_snapshots WHERE doc = ? UNION ALL SELECT 1 FROM doc_updates WHERE doc = ? LIMIT 1',
       ),
@@ -115,6 +117,17 @@ export class DocStore {
         this.reserved = seq + SEQ_BLOCK;
       }
       this.q.insert.run(docName, seq, update);
+    });
+  }
+
+  /**
+   * Forgets who claimed editing sessions that never wrote to the record (a tab that announced itself
+   * and closed without an edit): only `editors`' claims are kept. For a record nobody has open, or
+   * every reconnect would add rows for good.
+   */
+  forgetIdleSessions(docName: string, editors: number[]): void {
+    this.queue.write(() => {
+      this.q.forgetIdle.run(docName, JSON.stringify(editors));
     });
   }
 

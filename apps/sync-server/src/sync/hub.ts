@@ -163,6 +163,9 @@ export class Hub {
     if (room.conns.size > 0) return;
     room.unloadTimer = null;
     if (room.updatesSinceSnapshot > 0) room.compact();
+    // Sessions that announced themselves and never wrote: their claims go with the last person out.
+    const editors = [...room.doc.store.clients.keys()];
+    if (room.owners.size > editors.length + 1 && room.broken === null) this.ctx.docs.forgetIdleSessions(room.name, editors);
     if (this.rooms.get(room.name) === room) this.rooms.delete(room.name); // not its fresh copy
     this.ctx.queue.afterCommit(() => room.destroy());
   }

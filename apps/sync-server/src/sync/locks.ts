@@ -7,14 +7,26 @@ export const LOCK_IDLE_MS = 5 * 60_000;
 /** Fields and units that can be locked: the list lives in @pamoja/schema, shared with the web app. */
 export { LOCKABLE_FIELDS as LOCKABLE } from '@pamoja/schema';
 
+/** Locks one person may hold on one record at a time (the web app holds one, on the field in focus). */
+export const MAX_LOCKS_PER_PERSON = 8;
+
 export interface Lock {
   path: string;
   userId: string;
   name: string;
   role: string;
-  connId: number;
+  /** The holder's connections that asked for it: it goes when the last of them closes. */
+  conns: Set<number>;
   since: number;
   touched: number;
+}
+
+export interface LockRequest {
+  path: string;
+  userId: string;
+  name: string;
+  role: string;
+  connId: number;
 }
 
 export class LockTable {
@@ -32,12 +44,23 @@ export class LockTable {
     return [...this.locks.values()];
   }
 
-  acquire(req: Omit<Lock, 'since' | 'touched'>, now = Date.now()): { ok: true } | { ok: false; reason: string } {
+  acquire(req: LockRequest, now = Date.now()): { ok: true } | { ok: false; reason: string } {
     if (!isLockable(req.path)) return { ok: false, reason: `${req.path} cannot be locked` };
     this.expire(now);
     const held = this.locks.get(req.path);
     if (held && held.userId !== req.userId) return { ok: false, reason: `${held.name} is editing this field` };
-    this.locks.set(req.path, { ...req, since: held?.since ?? now, touched: now });
+    if (held) {
+      // Asked again (another tab, a refocus): not a sign of work, so the idle clock runs on.
+      held.conns.add(req.connId);
+      return { ok: true };
+    }
+    let mine = 0;
+    for (const l of this.locks.values()) if (l.userId === req.userId) mine++;
+    if (mine >= MAX_LOCKS_PER_PERSON) {
+      return { ok: false, reason: `You already hold ${mine} locks on this record; finish with one of them first` };
+    }
+    const { connId, ...who } = req;
+    this.locks.set(req.path, { ...who, conns: new Set([connId]), since: now, touched: now });
     return { ok: true };
   }
 
@@ -50,7 +73,9 @@ export class LockTable {
 
   releaseConnection(connId: number): boolean {
     let any = false;
-    for (const [p, l] of this.locks) if (l.connId === connId) (this.locks.delete(p), (any = true));
+    for (const [p, l] of this.locks) {
+      if (l.conns.delete(connId) && l.conns.size === 0) (this.locks.delete(p), (any = true));
+    }
     return any;
   }
 

@@ -4,7 +4,8 @@
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { conflictsOf, newId, patientIdFromDocName, type Conflict } from '@pamoja/schema';
+import { conflictsOf, newId, parseUnitPath, patientIdFromDocName, type Conflict } from '@pamoja/schema';
+import { canWriteKind, refusalReason, type Role } from '@pamoja/permissions';
 import type { ServerContext } from '../context.js';
 import { applyGuarded, type FieldChange, type GateResult } from '../gate/gate.js';
 import { deletedItems, insertedItems } from '../gate/changes.js';
@@ -437,6 +438,8 @@ export class Room {
       // what the server already holds changes nothing: drop it quietly, claim nothing.
       const known = this.awareness.meta.get(e.clientId);
       if (known && (e.clock < known.clock || (e.clock === known.clock && !(e.state === null && this.awareness.states.has(e.clientId))))) continue;
+      // Leaving, for a presence nobody has here: nothing to remove, and nothing to keep a record of.
+      if (e.state === null && !this.awareness.states.has(e.clientId)) continue;
       const holder = [...this.conns].find((c) => c !== conn && c.awarenessIds.has(e.clientId));
       const owner = this.owners.get(e.clientId);
       const tooMany = !conn.awarenessIds.has(e.clientId) && conn.awarenessIds.size >= MAX_PRESENCE_IDS;
@@ -471,16 +474,31 @@ export class Room {
     const type = body.type;
     const path = typeof body.path === 'string' ? body.path.slice(0, 300) : '';
     if (type === 'lock') {
-      const r = this.locks.acquire({
+      const bad = this.lockRefusal(path, conn.actor.role);
+      const r = bad !== null ? { ok: false as const, reason: bad } : this.locks.acquire({
         path, userId: conn.actor.userId, name: conn.actor.name, role: conn.actor.role, connId: conn.id,
       });
       conn.send(extMessage({ type: 'lock-result', path, ok: r.ok, reason: r.ok ? undefined : r.reason }));
       if (r.ok) this.broadcastLocks();
     } else if (type === 'unlock') {
       if (this.locks.release(path, conn.actor.userId)) this.broadcastLocks();
+      else conn.send(extMessage({ type: 'error', message: `You hold no lock on ${path}` }));
     } else {
       conn.send(extMessage({ type: 'error', message: `Unknown request ${String(type)}` }));
     }
+  }
+
+  /**
+   * Why `role` may not lock `path` here, or null. A lock holds everyone else off the field, so only
+   * someone who may write it may take one, and only on a visit the record has.
+   */
+  private lockRefusal(path: string, role: Role): string | null {
+    const segs = path.split('/');
+    const unit = parseUnitPath(path) ?? parseUnitPath(segs.slice(0, -1).join('/'));
+    if (!unit || !unit.visitId) return `${path} cannot be locked`;
+    if (!this.doc.getMap('visits').has(unit.visitId)) return 'This record has no such visit';
+    if (!canWriteKind(role, unit.kind)) return refusalReason(role, unit.kind);
+    return null;
   }
 
   lockList(): { path: string; userId: string; name: string; role: string; since: number }[] {
