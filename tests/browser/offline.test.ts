@@ -68,8 +68,12 @@ describe('offline tablet', () => {
     await page.locator('[data-field="vitals.heartRate"]').focus();
     await expect.poll(() => page.locator('[data-testid=sync-status]').textContent()).toContain('kept on this device');
 
-    // The nurse signs out (offline) and the clinician signs in on the same tablet, back online.
+    // The nurse signs out (offline), told her change stays on the tablet, and the clinician signs in
+    // on the same tablet, back online.
+    const asked: string[] = [];
+    page.once('dialog', (d) => (asked.push(d.message()), void d.accept()));
     await page.click('text=Sign out');
+    expect(asked[0]).toMatch(/changes the server has not saved yet\. They stay on this device/);
     await page.waitForSelector('input[name=username]');
     await nurse.context.setOffline(false);
     await signInOn(page, 'clinician');

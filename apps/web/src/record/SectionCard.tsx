@@ -42,12 +42,21 @@ export function SectionCard({ title, unitPath, children }: { title: string; unit
       {refusals.map((r) => (
         <div key={r.id} className="refusal" role="alert" data-refusal={r.path}>
           <strong>Not saved:</strong> {r.reason}. The server undid this change.
+          {shownValue(r.tried) !== null && <> You entered: <q className="refused-value">{shownValue(r.tried)}</q></>}
           <button type="button" className="small link" onClick={() => conn.dismissRefusal(r.id)}>Dismiss</button>
         </div>
       ))}
       {children}
     </section>
   );
+}
+
+/** What a refused change held, as the person typed it; null when there is nothing to show. */
+function shownValue(tried: unknown): string | null {
+  if (tried === null || tried === undefined || tried === '') return null;
+  if (typeof tried === 'string') return /^\(Y\w+\)$/.test(tried) ? null : tried;
+  if (typeof tried === 'number' || typeof tried === 'boolean') return String(tried);
+  return JSON.stringify(tried);
 }
 
 export const sectionTitle = (unitPath: string): string => {

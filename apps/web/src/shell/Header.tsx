@@ -3,6 +3,7 @@ import { ROLE_LABELS } from '@pamoja/permissions';
 import type { Session } from '../session/session.js';
 import { signOut } from '../session/api.js';
 import { useOnline } from './online.js';
+import { unsavedRecords } from '../record/connection/save-tracker.js';
 
 export interface NavLink {
   href: string;
@@ -23,7 +24,12 @@ export function Header({ session, links, path }: { session: Session; links: NavL
       </nav>
       <span className={`net ${online ? 'online' : 'offline'}`} data-testid="network">{online ? 'Online' : 'Offline'}</span>
       <span className="who" data-user={session.user.username}>{session.user.name} · {ROLE_LABELS[session.user.role]}</span>
-      <button type="button" className="secondary" onClick={() => void signOut()}>Sign out</button>
+      <button type="button" className="secondary" onClick={() => {
+        // Changes not yet on the server stay on this device, for this person: say so before they go.
+        const waiting = unsavedRecords(session.user.id);
+        if (waiting > 0 && !window.confirm(`${waiting === 1 ? 'One record has' : `${waiting} records have`} changes the server has not saved yet. They stay on this device and are sent when you sign in here again. Sign out now?`)) return;
+        void signOut();
+      }}>Sign out</button>
     </header>
   );
 }

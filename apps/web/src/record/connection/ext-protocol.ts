@@ -1,6 +1,7 @@
 // Pamoja's extension messages (type 100, a JSON object in a lib0 varString), which the server sends
 // only to clients that connect with `ext=1`: saved acks, refusal details, field locks.
 import * as encoding from 'lib0/encoding';
+import type { Role } from '@pamoja/permissions';
 
 export const MSG_EXT = 100;
 
@@ -23,6 +24,7 @@ export type ExtMessage =
   | { type: 'refused'; refusals: Refusal[] }
   | { type: 'locks'; locks: FieldLock[] }
   | { type: 'lock-result'; path: string; ok: boolean; reason?: string }
+  | { type: 'role-changed'; role: Role }
   | { type: 'error'; message: string };
 
 export function encodeExt(body: { type: 'lock' | 'unlock'; path: string }): Uint8Array {

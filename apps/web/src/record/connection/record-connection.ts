@@ -8,8 +8,8 @@ import { WebsocketProvider } from 'y-websocket';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { docNameFor } from '@pamoja/schema';
 import { ROLE_LABELS } from '@pamoja/permissions';
-import { setSession, type Session } from '../../session/session.js';
-import { deviceName } from '../../session/api.js';
+import { getSession, setSession, type Session } from '../../session/session.js';
+import { api, deviceName } from '../../session/api.js';
 import { Store } from './store.js';
 import { SaveTracker } from './save-tracker.js';
 import { EditHistory } from './edit-history.js';
@@ -30,6 +30,8 @@ export interface RefusalNote {
   id: number;
   path: string;
   reason: string;
+  /** What the person entered, shown back to them (the server has undone it everywhere). */
+  tried: unknown;
   at: number;
 }
 
@@ -57,6 +59,20 @@ export class RecordConnection {
     const u = session.user;
     this.me = { id: u.id, username: u.username, name: u.name, role: u.role, roleLabel: ROLE_LABELS[u.role], color: '#0b6e4f' };
     this.save = new SaveTracker(`pamoja:${u.id}:unsaved:${patientId}`);
+    // What the server refused is shown until the person dismisses it, across reloads: an offline
+    // shift's refused entries may be the only place what they typed is still written down.
+    const refusedKey = `pamoja:${u.id}:refused:${patientId}`;
+    try {
+      const kept = JSON.parse(localStorage.getItem(refusedKey) ?? '[]') as RefusalNote[];
+      if (Array.isArray(kept)) this.refusals.set(kept.map((r) => ({ ...r, id: nextRefusalId++ })));
+    } catch {
+      localStorage.removeItem(refusedKey);
+    }
+    this.cleanups.push(this.refusals.subscribe(() => {
+      const notes = this.refusals.get();
+      if (notes.length) localStorage.setItem(refusedKey, JSON.stringify(notes));
+      else localStorage.removeItem(refusedKey);
+    }));
     this.history = new EditHistory(this.doc, this.me);
     this.idb = new IndexeddbPersistence(storeName(u.id, patientId), this.doc);
     const wsBase = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
@@ -125,6 +141,16 @@ export class RecordConnection {
       if (status !== 'connected') this.save.disconnected();
     });
     p.on('sync', (synced: boolean) => this.link.update((l) => ({ ...l, synced })));
+    // A token revoked or expired while this device was away is refused before any WebSocket exists
+    // (HTTP 401), which the browser reports only as a failed connection: ask the API whether the
+    // session still holds. If not, the person is sent to sign in; what they typed stays on this
+    // device and is sent once they have.
+    let lastCheck = 0;
+    p.on('connection-close', () => {
+      if (this.link.get().status === 'connected' || !navigator.onLine || Date.now() - lastCheck < 10_000) return;
+      lastCheck = Date.now();
+      void api('GET', '/api/auth/me').catch(() => {});
+    });
     p.on('closed', ({ code, reason }) => {
       this.link.update((l) => ({ ...l, closed: reason || `closed (${code})` }));
       // Signed out elsewhere or the token expired: this device must sign in again.
@@ -168,8 +194,8 @@ export class RecordConnection {
         break;
       case 'refused': {
         const now = Date.now();
-        const notes = msg.refusals.map((r) => ({ id: nextRefusalId++, path: r.path, reason: r.reason, at: now }));
-        this.refusals.update((old) => [...notes, ...old].slice(0, 20));
+        const notes = msg.refusals.map((r) => ({ id: nextRefusalId++, path: r.path, reason: r.reason, tried: r.tried, at: now }));
+        this.refusals.update((old) => [...notes, ...old].slice(0, 100));
         for (const r of msg.refusals) this.history.forget(r.path);
         break;
       }
@@ -187,6 +213,12 @@ export class RecordConnection {
       case 'error':
         console.warn('Pamoja server:', msg.message);
         break;
+      case 'role-changed': {
+        // An administrator changed my role: the forms follow at once (the server already judges by it).
+        const s = getSession();
+        if (s && s.user.id === this.me.id && s.user.role !== msg.role) setSession({ ...s, user: { ...s.user, role: msg.role } });
+        break;
+      }
     }
   }
 

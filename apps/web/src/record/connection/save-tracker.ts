@@ -11,6 +11,16 @@ export interface SaveState {
   lastSavedAt: string | null;
 }
 
+/** How many records hold changes by this person that the server has not acknowledged, on this device. */
+export function unsavedRecords(userId: string): number {
+  let n = 0;
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k?.startsWith(`pamoja:${userId}:unsaved:`) && localStorage.getItem(k) === '1') n++;
+  }
+  return n;
+}
+
 export class SaveTracker {
   readonly state: Store<SaveState>;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;

@@ -48,8 +48,23 @@ export function MapField(p: FieldProps) {
   const disabled = !p.editable || holder !== null;
   const shown = draft ?? (stored === undefined || stored === null ? '' : String(stored));
 
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
+  /** The stored value when I started on the field: a change by someone else since is shown, not overwritten. */
+  const startedFrom = useRef<unknown>(undefined);
+  const [theirs, setTheirs] = useState<{ value: unknown } | null>(null);
+  /** Writes what is typed and not yet written (a reload or a page change must not lose it). */
+  const flush = useRef<() => void>(() => {});
+  flush.current = () => {
+    if (timer.current && draft !== null) commit(draft);
+  };
+  useEffect(() => {
+    // Leaving the page, or going to another page of the app (the record closes right after).
+    const onHide = (): void => flush.current();
+    for (const e of ['pagehide', 'hashchange', 'popstate']) window.addEventListener(e, onHide);
+    return () => {
+      for (const e of ['pagehide', 'hashchange', 'popstate']) window.removeEventListener(e, onHide);
+      flush.current();
+      if (timer.current) clearTimeout(timer.current);
+    };
   }, []);
 
   const commit = (raw: string): void => {
@@ -67,22 +82,29 @@ export function MapField(p: FieldProps) {
     setError(null);
     const current = p.map.get(p.field);
     if ((value ?? undefined) === (current ?? undefined)) return;
+    if (draft !== null && (current ?? undefined) !== (startedFrom.current ?? undefined)) {
+      // Someone else saved this field while I was typing: keep both in sight, let me choose.
+      setTheirs({ value: current });
+      return;
+    }
     const map = p.map;
     map.doc!.transact(() => {
       if (value === null) map.delete(p.field);
       else map.set(p.field, value);
       if (value !== null) for (const [k, v] of Object.entries(p.alsoSet?.() ?? {})) map.set(k, v);
     });
+    startedFrom.current = map.get(p.field);
   };
 
   const onFocus = (): void => {
     conn.focus(p.section, p.field, p.visitId);
     if (lockable) conn.lock(fieldPath);
-    setDraft(shown);
+    if (theirs === null) startedFrom.current = stored;
+    setDraft(draft ?? shown);
   };
   const onBlur = (): void => {
     commit(draft ?? shown);
-    setDraft(null);
+    if (theirs === null && (p.map?.get(p.field) ?? undefined) === (startedFrom.current ?? undefined)) setDraft(null);
     conn.blur();
     if (lockable) conn.unlock(fieldPath);
   };
@@ -138,6 +160,23 @@ export function MapField(p: FieldProps) {
       {holder && <span className="lock-note" role="status"><LockIcon /> {holder.name} is editing this</span>}
       {!holder && lockRefusal && <span className="lock-note" role="status"><LockIcon /> {lockRefusal}</span>}
       {error && <span className="error">{error}</span>}
+      {theirs && (
+        <div className="refusal" role="alert" data-changed-meanwhile={fieldPath}>
+          <strong>Changed by someone else while you typed:</strong> <q>{theirs.value === undefined || theirs.value === null ? '(empty)' : String(theirs.value)}</q>.
+          {' '}Yours (not saved yet): <q>{draft ?? ''}</q>{' '}
+          <button type="button" className="small" onClick={() => {
+            startedFrom.current = p.map?.get(p.field);
+            setTheirs(null);
+            commit(draft ?? '');
+            setDraft(null);
+          }}>Keep mine</button>{' '}
+          <button type="button" className="small" onClick={() => {
+            startedFrom.current = p.map?.get(p.field);
+            setTheirs(null);
+            setDraft(null);
+          }}>Keep theirs</button>
+        </div>
+      )}
       <ConflictsAt match={(path) => path === fieldPath} canResolve={p.editable} />
     </div>
   );
