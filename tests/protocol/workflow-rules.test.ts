@@ -165,6 +165,31 @@ describe('workflow rules', () => {
     expect(list.assignee?.name).toBe(winner === 'Sarah Achieng' ? 'Mercy Wambui' : 'Sarah Achieng');
   });
 
+  it('a patient taken by someone who has since signed out everywhere can be taken over; while they are signed in, not', async () => {
+    const { pid, vid } = await register('Abandoned');
+    const away = await login(srv.url, 'nurse2');
+    expect((await take(srv.url, away, pid, vid)).status).toBe(200);
+    const held = await take(srv.url, tok.nurse!, pid, vid);
+    expect(held.status).toBe(409);
+    // Signed out on this device, but still signed in elsewhere (the test's own token): still hers.
+    expect((await api(srv.url, away, 'POST', '/api/auth/logout')).status).toBe(200);
+    expect((await take(srv.url, tok.nurse!, pid, vid)).status).toBe(409);
+    const listed = async (): Promise<{ name: string | null; away: boolean } | null | undefined> =>
+      (await worklist(srv.url, tok.nurse!)).body.items.find((i) => i.visitId === vid)?.assignee as { name: string | null; away: boolean } | null | undefined;
+    expect(await listed()).toEqual({ id: expect.any(String), name: 'Mercy Wambui', away: false });
+    srv.ctx.sessions.revokeAllFor(srv.ctx.users.byUsername('nurse2')!.id);
+    expect(await listed()).toEqual({ id: expect.any(String), name: 'Mercy Wambui', away: true });
+    const over = await api<{ assignment: { assigneeName: string }; takenOverFrom: { name: string } | null }>(srv.url, tok.nurse!, 'POST', `/api/visits/${pid}/${vid}/take`);
+    expect(over.status).toBe(200);
+    expect(over.body.takenOverFrom).toMatchObject({ name: 'Mercy Wambui' });
+    expect(over.body.assignment.assigneeName).toBe('Sarah Achieng');
+    expect(srv.ctx.db.prepare(`SELECT count(*) FROM assignments WHERE visit_id = ? AND status = 'ACTIVE'`).pluck().get(vid)).toBe(1);
+    const audit = srv.ctx.db.prepare(`SELECT new_value FROM audit WHERE action = 'TAKE' AND visit_id = ? ORDER BY id DESC LIMIT 1`).pluck();
+    srv.ctx.queue.flush();
+    expect(JSON.parse(audit.get(vid) as string)).toMatchObject({ assignee: 'nurse', takenOverFrom: 'Mercy Wambui' });
+    tok.nurse2 = await login(srv.url, 'nurse2');
+  });
+
   it('orders a worklist by priority, then by waiting time, and follows triage as it changes', async () => {
     const first = await register('Early');
     const second = await register('Middle');

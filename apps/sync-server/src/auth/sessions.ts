@@ -45,6 +45,14 @@ export class Sessions {
     for (const l of this.revokeListeners) l(tokenHash);
   }
 
+  /** Whether this person is signed in anywhere (a token neither revoked nor expired, the account enabled). */
+  signedIn(userId: string): boolean {
+    return this.db.prepare(
+      `SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.disabled = 0 LIMIT 1`,
+    ).get(userId, Date.now()) !== undefined;
+  }
+
   revokeAllFor(userId: string): string[] {
     const rows = this.db
       .prepare('SELECT token_hash FROM sessions WHERE user_id = ? AND revoked_at IS NULL')

@@ -51,7 +51,9 @@ function worklistItem(ctx: ServerContext, a: Assignment, me: string) {
     triageCategory: p?.visitId === a.visitId ? p.triageCategory : null,
     step: a.step, type: a.type, queueRole: a.queueRole, priority: a.priority,
     queuedAt: a.queuedAt, waitMinutes: minutesSince(a.queuedAt),
-    assignee: a.assigneeId ? { id: a.assigneeId, name: a.assigneeName } : null, mine: a.assigneeId === me, notes: a.notes,
+    // `away`: signed out everywhere, so a colleague may take the patient over.
+    assignee: a.assigneeId ? { id: a.assigneeId, name: a.assigneeName, away: !ctx.sessions.signedIn(a.assigneeId) } : null,
+    mine: a.assigneeId === me, notes: a.notes,
   };
 }
 
@@ -76,7 +78,8 @@ function workflowRoutes(ctx: ServerContext, wf: Workflow): Hono<AppEnv> {
     const { patientId, visitId } = c.req.param();
     const actor = c.get('actor');
     if (wf.assignments.active(visitId)?.patientId !== patientId) return c.json({ error: 'This visit is not waiting in any queue' }, 404);
-    const r = wf.assignments.take(visitId, { id: actor.userId, role: actor.role });
+    // A colleague who took the patient and has since signed out everywhere does not hold them for good.
+    const r = wf.assignments.take(visitId, { id: actor.userId, role: actor.role }, undefined, (id) => ctx.sessions.signedIn(id));
     if (!r.ok) {
       if (r.code === 'none') return c.json({ error: 'This visit is not waiting in any queue' }, 404);
       if (r.code === 'wrong-role') return c.json({ error: `This patient is waiting for a ${ROLE_LABELS[r.assignment!.queueRole].toLowerCase()}, not a ${ROLE_LABELS[actor.role].toLowerCase()}` }, 403);
@@ -84,10 +87,11 @@ function workflowRoutes(ctx: ServerContext, wf: Workflow): Hono<AppEnv> {
       return c.json({ error: `${holder} has already taken this patient`, assignee: r.assignment?.assigneeId ? { id: r.assignment.assigneeId, name: r.assignment.assigneeName } : null }, 409);
     }
     if (!r.already) {
-      ctx.audit.record(actor, [{ action: 'TAKE', outcome: 'applied', patientId, visitId, path: `visits/${visitId}/workflow`, newValue: { step: r.assignment.step, assignee: actor.username } }]);
+      const from = r.takenOverFrom ? { takenOverFrom: r.takenOverFrom.assigneeName } : {};
+      ctx.audit.record(actor, [{ action: 'TAKE', outcome: 'applied', patientId, visitId, path: `visits/${visitId}/workflow`, newValue: { step: r.assignment.step, assignee: actor.username, ...from } }]);
       wf.queuesMoved([r.assignment.queueRole]);
     }
-    return c.json({ assignment: r.assignment, already: r.already });
+    return c.json({ assignment: r.assignment, already: r.already, takenOverFrom: r.takenOverFrom ? { id: r.takenOverFrom.assigneeId, name: r.takenOverFrom.assigneeName } : null });
   });
 
   app.post('/visits/:patientId/:visitId/release', (c) => {

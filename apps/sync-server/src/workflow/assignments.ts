@@ -67,7 +67,7 @@ export interface NextStep {
 }
 
 export type TakeResult =
-  | { ok: true; assignment: Assignment; already: boolean }
+  | { ok: true; assignment: Assignment; already: boolean; takenOverFrom?: Assignment }
   | { ok: false; code: 'none' | 'wrong-role' | 'taken'; assignment: Assignment | null };
 
 export class Assignments {
@@ -108,21 +108,25 @@ export class Assignments {
    * One person takes a patient from a role queue. The conditional UPDATE is the lock: of two
    * people taking at once, only one changes the row, the other is told who has the patient.
    */
-  take(visitId: string, user: { id: string; role: Role }, at = new Date().toISOString()): TakeResult {
+  take(
+    visitId: string, user: { id: string; role: Role }, at = new Date().toISOString(),
+    /** Whether someone who has taken a patient is still at work; one signed out everywhere can be taken over from. */
+    stillHere: (userId: string) => boolean = () => true,
+  ): TakeResult {
     return this.db.transaction((): TakeResult => {
       const current = this.active(visitId);
       if (!current) return { ok: false, code: 'none', assignment: null };
       if (current.queueRole !== user.role) return { ok: false, code: 'wrong-role', assignment: current };
       if (current.assigneeId === user.id) return { ok: true, assignment: current, already: true };
-      if (current.assigneeId !== null) return { ok: false, code: 'taken', assignment: current };
+      if (current.assigneeId !== null && stillHere(current.assigneeId)) return { ok: false, code: 'taken', assignment: current };
       const moved = this.db.prepare(
-        `UPDATE assignments SET status = 'TRANSFERRED', ended_at = ?, ended_by = ? WHERE id = ? AND status = 'ACTIVE' AND assignee_id IS NULL`,
-      ).run(at, user.id, current.id);
+        `UPDATE assignments SET status = 'TRANSFERRED', ended_at = ?, ended_by = ? WHERE id = ? AND status = 'ACTIVE' AND assignee_id IS ?`,
+      ).run(at, user.id, current.id, current.assigneeId);
       if (moved.changes !== 1) return { ok: false, code: 'taken', assignment: this.active(visitId) };
       const id = this.insert({
         ...current, assigneeId: user.id, createdAt: at, createdBy: user.id, previousId: current.id, notes: null,
       });
-      return { ok: true, assignment: this.byId(id)!, already: false };
+      return { ok: true, assignment: this.byId(id)!, already: false, takenOverFrom: current.assigneeId !== null ? current : undefined };
     })();
   }
 

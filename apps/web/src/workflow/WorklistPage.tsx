@@ -80,7 +80,8 @@ export function WorklistPage({ session }: { session: Session }) {
             <span className="wf-owner">
               {i.mine && <button type="button" className="small secondary" disabled={busy === i.assignmentId} onClick={() => void act(i, 'release')}>Put back</button>}
               {!i.assignee && !isAdmin && <button type="button" className="small" disabled={busy === i.assignmentId} onClick={() => void act(i, 'take')}>Take</button>}
-              {i.assignee && !i.mine && <span className="badge">With {i.assignee.name}</span>}
+              {i.assignee && !i.mine && <span className="badge">With {i.assignee.name}{i.assignee.away ? ' (signed out)' : ''}</span>}
+              {i.assignee && !i.mine && i.assignee.away && !isAdmin && <button type="button" className="small" disabled={busy === i.assignmentId} onClick={() => void act(i, 'take')}>Take over</button>}
               {i.mine && <span className="badge yours">Yours</span>}
             </span>
           </li>

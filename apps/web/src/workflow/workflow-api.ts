@@ -19,7 +19,8 @@ export interface WorklistItem {
   priority: 'LOW' | 'NORMAL' | 'HIGH' | 'URGENT';
   queuedAt: string;
   waitMinutes: number;
-  assignee: { id: string; name: string | null } | null;
+  /** `away`: signed out everywhere; a colleague may take the patient over. */
+  assignee: { id: string; name: string | null; away: boolean } | null;
   mine: boolean;
   notes: string | null;
 }
