@@ -3,11 +3,11 @@
 // kept; sessions that only announced themselves are forgotten once the record closes.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as encoding from 'lib0/encoding';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { connectStock, login, registerTestPatient, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { encodeAwarenessUpdate, type PresenceEntry } from '../../apps/sync-server/src/sync/presence.js';
 
 let srv: RunningServer;
 let patientId: string;
@@ -26,16 +26,8 @@ afterAll(async () => {
 });
 
 /** An awareness update: entries [clientId, clock, state]. */
-function awarenessPayload(entries: [number, number, unknown][]): Uint8Array {
-  const e = encoding.createEncoder();
-  encoding.writeVarUint(e, entries.length);
-  for (const [id, clock, state] of entries) {
-    encoding.writeVarUint(e, id);
-    encoding.writeVarUint(e, clock);
-    encoding.writeVarString(e, JSON.stringify(state));
-  }
-  return encoding.toUint8Array(e);
-}
+const awarenessPayload = (entries: [number, number, unknown][]): Uint8Array =>
+  encodeAwarenessUpdate(entries.map(([clientId, clock, state]) => ({ clientId, clock, state: state as PresenceEntry['state'] })));
 
 const lockResult = async (c: RawClient, path: string): Promise<Record<string, unknown>> => {
   const from = c.received.length;
