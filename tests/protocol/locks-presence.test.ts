@@ -114,6 +114,31 @@ describe('presence', () => {
     c.close();
   });
 
+  it('a flood of large presence updates is cut off at its budget; presence as people send it is not', async () => {
+    const attacker = new RawClient(srv.url, doc(), tok.cashier!);
+    const person = new RawClient(srv.url, doc(), tok.nurse!);
+    const observer = new RawClient(srv.url, doc(), tok.clinician!);
+    await Promise.all([attacker.opened, person.opened, observer.opened]);
+    let observed = 0;
+    observer.ws.on('message', (d: Buffer) => (observed += d.length));
+    const big = 'c'.repeat(1980);
+    for (let m = 1; m <= 1500 && attacker.ws.readyState === attacker.ws.OPEN; m++) {
+      attacker.sendAwareness(awarenessPayload(Array.from({ length: 8 }, (_, i) => [66_000_000 + i, m, { cursor: big, selection: big }] as [number, number, unknown])));
+    }
+    const closed = await attacker.waitClosed(10_000);
+    expect(closed).toEqual({ code: 4429, reason: 'Too much presence data; slow down' });
+    // A person moving about the record: a small update ten times a second for two seconds.
+    for (let m = 1; m <= 20; m++) {
+      person.sendAwareness(awarenessPayload([[77_000_001, m, { section: 'triage', field: 'chiefComplaint', activity: 'typing' }]]));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(person.closed).toBeNull();
+    // What reached the observer is bounded by the budget (what was relayed before the cut), not the flood.
+    expect(observed).toBeLessThan(2_000_000);
+    person.close();
+    observer.close();
+  });
+
   it('sessions that only announced themselves are forgotten when the record closes; those that wrote are kept', async () => {
     const p = await registerTestPatient(srv.url, { firstName: 'Only', lastName: 'Looking', sex: 'male', dateOfBirth: '1981-01-01' });
     const name = docNameFor(p.id);

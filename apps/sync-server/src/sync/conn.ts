@@ -5,13 +5,40 @@ import type { Actor } from '../gate/actor.js';
 
 let nextConnId = 1;
 
+/**
+ * Presence a connection may send, in bytes: a stock client's update on a cursor move is a few hundred
+ * bytes, a few a second. Every presence update goes to everyone on the record, so a flood of large
+ * ones (1,500 of 35 KB) held the server for one to two seconds; this budget ends it after 256 KB.
+ */
+export const PRESENCE_BYTES_PER_SEC = 32 * 1024;
+export const PRESENCE_BYTES_BURST = 256 * 1024;
+
+/** Token bucket: `rate` a second, up to `burst`. */
+class Bucket {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(private readonly rate: number, private readonly burst: number) {
+    this.tokens = burst;
+  }
+
+  /** False when `n` is over what is left. */
+  take(n: number, now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
+}
+
 export class Conn {
   readonly id = nextConnId++;
   readonly since = Date.now();
   /** Yjs client ids whose presence this connection controls. */
   readonly awarenessIds = new Set<number>();
-  private tokens: number;
-  private lastRefill = Date.now();
+  private readonly messages: Bucket;
+  private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
 
   constructor(
     readonly ws: WebSocket,
@@ -19,10 +46,10 @@ export class Conn {
     readonly tokenHash: string,
     /** Asked for Pamoja's extension messages (saved acks, refusal details, locks, notifications). */
     readonly ext: boolean,
-    private readonly ratePerSec: number,
-    private readonly burst: number,
+    ratePerSec: number,
+    burst: number,
   ) {
-    this.tokens = burst;
+    this.messages = new Bucket(ratePerSec, burst);
   }
 
   send(msg: Uint8Array): void {
@@ -44,13 +71,14 @@ export class Conn {
     }
   }
 
-  /** Token bucket: false when this message is over the connection's budget. */
+  /** False when this message is over the connection's budget. */
   takeToken(now = Date.now()): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.ratePerSec);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.messages.take(1, now);
+  }
+
+  /** False when a presence message of `bytes` is over the connection's presence budget. */
+  takePresence(bytes: number, now = Date.now()): boolean {
+    return this.presence.take(bytes, now);
   }
 }
 

@@ -127,6 +127,11 @@ export class Hub {
           room.onSync(conn, d);
           break;
         case MSG_AWARENESS:
+          if (!conn.takePresence(data.length)) {
+            this.ctx.log.warn({ user: conn.actor.username }, 'presence over its budget');
+            conn.close(CLOSE.rateLimited, 'Too much presence data; slow down');
+            return;
+          }
           room.onAwareness(conn, decoding.readVarUint8Array(d));
           break;
         case MSG_QUERY_AWARENESS:
