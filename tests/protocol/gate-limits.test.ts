@@ -8,6 +8,7 @@ import * as encoding from 'lib0/encoding';
 import { conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { MAX_NESTING } from '../../apps/sync-server/src/gate/nesting.js';
+import { RESTORED_BURST } from '../../apps/sync-server/src/sync/conn.js';
 import { api, connectStock, login, registerTestPatient, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -214,6 +215,30 @@ describe('what a refused deletion may cost', () => {
       for (let i = 9_999; i >= 0; i--) text.delete(i * 2, 1);
     });
     await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 10_000, 10_000, 'her deletion saved');
+    nurse.provider.destroy();
+  });
+});
+
+describe('refused deletions over time', () => {
+  it(`a connection whose refused deletions keep being put back is closed after ${RESTORED_BURST.toLocaleString('en')} pieces`, async () => {
+    const p = await freshPatient('SparseAgain');
+    const nurse = await connectStock(srv.url, p.name, 'nurse');
+    const text = sectionOf<Y.Text>(nurse.doc, p.visitId, 'assessment')!;
+    const clock0 = Y.getState(nurse.doc.store, nurse.doc.clientID);
+    text.insert(0, 'b'.repeat(20_000));
+    await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 20_000, 10_000, 'the long text saved');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
+    await raw.opened;
+    // Each message stays under the gate's limit for one update (900 pieces), on text not yet touched.
+    const per = 900;
+    const messages = Math.floor(RESTORED_BURST / per) + 1;
+    for (let k = 0; k < messages && raw.closed === null; k++) {
+      raw.sendUpdate(sparseDelete(nurse.doc.clientID, clock0 + k * per * 2, per));
+      await until(() => raw.refusals().length > k || raw.closed !== null, 10_000, `refusal ${k + 1}`);
+    }
+    expect(await raw.waitClosed(5000)).toEqual({ code: 4429, reason: 'Too many refused deletions; reload the record' });
+    expect(raw.refusals()).toHaveLength(messages);
+    expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.toString()).toBe('b'.repeat(20_000));
     nurse.provider.destroy();
   });
 });

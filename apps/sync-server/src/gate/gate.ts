@@ -44,6 +44,8 @@ export interface GateResult {
   conflicts: ConflictFound[];
   /** Client ids that authored new structs in this update (checked before applying). */
   authors: Set<number>;
+  /** Deleted pieces of the record written again because their deletion was refused (see revert.ts). */
+  restored: number;
   /** Why the whole update was refused (malformed, pending dependencies), if it was. */
   wholeRefusal: string | null;
   /**
@@ -160,7 +162,7 @@ function malformedItem(store: Y.Doc['store'], inserted: readonly Y.Item[]): stri
 export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: object, ctx: GateContext): GateResult {
   const result: GateResult = {
     changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
-    malformed: false,
+    malformed: false, restored: 0,
   };
   let restorer: Restorer | null = null;
   let netUpdate: Uint8Array | null = null;
@@ -309,6 +311,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
       if (!it.deleted) it.delete(tr);
     }
     if (refusedDeletes.length) {
+      result.restored = refusedDeletes.length;
       restorer = new Restorer(doc, origin, refusedDeletes, refusedInserts);
       // The UndoManager keeps every deleted item it saw; refused new content must not be kept.
       doc.once('afterTransaction', (t: Y.Transaction) => {

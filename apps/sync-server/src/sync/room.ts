@@ -258,6 +258,11 @@ export class Room {
     // A new editing session's first changes wait for the disk before anyone else sees them: its
     // ownership must survive a power cut, or someone relaying them could claim the session.
     this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor });
+    if (result.restored > 0 && !conn.takeRestored(result.restored)) {
+      // After this change and its refusal have gone out (they were queued first).
+      ctx.log.warn({ user: actor.username, doc: this.name }, 'refused deletions over their budget');
+      ctx.queue.afterWrite(() => conn.close(CLOSE.rateLimited, 'Too many refused deletions; reload the record'));
+    }
   }
 
   /**
