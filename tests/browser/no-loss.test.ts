@@ -2,7 +2,7 @@
 // typing, not to signing out or a revoked session with changes unsent, not to a role changed under
 // them, not to a colleague saving the same field or typing in the same text at the same moment.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import * as Y from 'yjs';
 import { docNameFor, sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
@@ -48,6 +48,45 @@ async function setRole(username: string, role: string): Promise<number> {
   const r = await api(srv.url, token, 'PATCH', `/admin/users/${await userId(username)}`, { role });
   return r.status;
 }
+
+/** Only this page loses the network (the context's other tabs stay online); one DevTools session per page. */
+const cdps = new Map<Page, import('playwright-core').CDPSession>();
+async function pageOffline(context: BrowserContext, page: Page, offline: boolean): Promise<void> {
+  let cdp = cdps.get(page);
+  if (!cdp) cdps.set(page, (cdp = await context.newCDPSession(page)));
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+}
+
+describe('two tabs of one person, one offline', () => {
+  it('the online tab saving does not make the offline tab forget its own unsent changes, through a reload', async () => {
+    const p = await newPatient();
+    const a = await signedIn(browser, srv.url, 'nurse');
+    await openRecord(a.page, p.id);
+    await offlineReady(a.page);
+    const tabB = await a.context.newPage();
+    await openRecord(tabB, p.id);
+    await pageOffline(a.context, a.page, true);
+    await a.page.evaluate(() => window.dispatchEvent(new Event('offline')));
+    await status(a.page).and(a.page.locator('[data-state=offline]')).waitFor();
+    await a.page.fill('[data-field="triage.chiefComplaint"]', 'Offline tab: headache since morning');
+    await a.page.locator('[data-field="vitals.spo2"]').focus();
+    await expect.poll(() => status(a.page).textContent()).toContain('will be sent when the network is back');
+    // The online tab saves a change of its own.
+    await tabB.fill('[data-field="vitals.temperature"]', '37.9');
+    await tabB.locator('[data-field="vitals.spo2"]').focus();
+    await tabB.locator('[data-testid=sync-status][data-state=saved]').waitFor({ timeout: 10_000 });
+    await a.page.reload();
+    await a.page.locator('[data-testid=sync-status][data-state=offline]').waitFor();
+    expect(await a.page.locator('[data-field="triage.chiefComplaint"]').inputValue()).toBe('Offline tab: headache since morning');
+    expect(await status(a.page).textContent()).toContain('will be sent when the network is back');
+    await pageOffline(a.context, a.page, false);
+    await a.page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await expect.poll(() => onServer(p, 'triage', 'chiefComplaint'), { timeout: 15_000 }).toBe('Offline tab: headache since morning');
+    await a.page.locator('[data-testid=sync-status][data-state=saved]').waitFor({ timeout: 10_000 });
+    await a.context.close();
+  });
+});
 
 describe('a reload or a page change a moment after typing', () => {
   for (const how of ['going back', 'a reload'] as const) {

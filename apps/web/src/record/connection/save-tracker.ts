@@ -1,6 +1,9 @@
 // "All changes saved": true only when the server has acknowledged (after its disk commit) every
 // change made on this device. The unsaved flag is kept in localStorage so a reload while offline
-// still says the truth.
+// still says the truth: for each record, the tabs (sessionStorage ids, which survive a reload of
+// their tab) holding changes the server has not acknowledged. One tab's save then does not clear
+// another tab's unsent work; a tab that opened the record with others' unsent work in its copy clears
+// their marks too once the server has everything it has.
 import * as Y from 'yjs';
 import { Store } from './store.js';
 
@@ -16,22 +19,54 @@ export function unsavedRecords(userId: string): number {
   let n = 0;
   for (let i = 0; i < localStorage.length; i++) {
     const k = localStorage.key(i);
-    if (k?.startsWith(`pamoja:${userId}:unsaved:`) && localStorage.getItem(k) === '1') n++;
+    if (k?.startsWith(`pamoja:${userId}:unsaved:`) && tabsIn(k).length > 0) n++;
   }
   return n;
+}
+
+/** This tab, across its reloads. */
+function tabId(): string {
+  let id = sessionStorage.getItem('pamoja:tab');
+  if (!id) {
+    id = Math.random().toString(36).slice(2, 10);
+    sessionStorage.setItem('pamoja:tab', id);
+  }
+  return id;
+}
+
+/** The tabs marked as holding unsaved changes under `key` (`'1'`: a mark from before tabs were told apart). */
+function tabsIn(key: string): string[] {
+  const v = localStorage.getItem(key);
+  if (v === null) return [];
+  if (v === '1') return ['?'];
+  try {
+    const list = JSON.parse(v) as unknown;
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 export class SaveTracker {
   readonly state: Store<SaveState>;
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
 
+  private readonly tab = tabId();
+  /** Tabs marked when this copy was read: their changes were in it. */
+  private readonly readWith: string[];
+
   constructor(private readonly key: string) {
-    this.state = new Store<SaveState>({ unsaved: localStorage.getItem(key) === '1', pending: 0, lastSavedAt: null });
+    this.readWith = tabsIn(key);
+    this.state = new Store<SaveState>({ unsaved: this.readWith.length > 0, pending: 0, lastSavedAt: null });
   }
 
   private put(patch: Partial<SaveState>): void {
     const next = { ...this.state.get(), ...patch };
-    if (next.unsaved) localStorage.setItem(this.key, '1');
+    let tabs = tabsIn(this.key);
+    if (next.unsaved) {
+      if (!tabs.includes(this.tab)) tabs.push(this.tab);
+    } else tabs = tabs.filter((t) => t !== this.tab && !this.readWith.includes(t));
+    if (tabs.length) localStorage.setItem(this.key, JSON.stringify(tabs));
     else localStorage.removeItem(this.key);
     this.state.set(next);
   }
