@@ -173,7 +173,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   // Authorship first, before anything integrates: structs (even deleted ones) written under another
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   const ends = new Map<number, number>();
-  const totals: ScanTotals = { types: false, deleted: 0 };
+  const totals: ScanTotals = { types: false, deleted: 0, deletes: [] };
   try {
     for (const update of batch) scanUpdate(update, ends, null, totals);
   } catch (e) {
@@ -220,7 +220,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     result.wholeRefusal = `The update nests parts of the record more than ${MAX_NESTING} levels deep; it was not applied`;
     return result;
   }
-  if (ctx.enforce && totals.deleted > MAX_REFUSED_DELETIONS && refusedDeletions(updates, doc, ctx.role) > MAX_REFUSED_DELETIONS) {
+  if (ctx.enforce && totals.deletes.length > 0 && refusedDeletions(totals.deletes, doc, ctx.role, totals.deleted) > MAX_REFUSED_DELETIONS) {
     result.wholeRefusal = `The update deletes more than ${MAX_REFUSED_DELETIONS} pieces of parts of the record a ${ROLE_LABELS[ctx.role].toLowerCase()} may not change; it was not applied`;
     return result;
   }

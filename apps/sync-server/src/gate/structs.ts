@@ -124,6 +124,8 @@ export interface ScanTotals {
   types: boolean;
   /** Clock units the delete sets cover. */
   deleted: number;
+  /** The delete sets' ranges, flat: client, clock, length, client, ... */
+  deletes: number[];
 }
 
 /**
@@ -138,9 +140,16 @@ export function scanUpdate(
   let types = false;
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
+  // Yjs keeps only the last block it reads for a client: blocks before it would be read here and
+  // never applied (decoys for the checks that use this scan). Stock Yjs writes each client once.
+  const seen = clients > 1 ? new Set<number>() : null;
   for (let c = 0; c < clients; c++) {
     const structs = decoding.readVarUint(d);
     const client = decoding.readVarUint(d);
+    if (seen) {
+      if (seen.has(client)) throw new MalformedUpdate(`the update lists client ${client} twice`);
+      seen.add(client);
+    }
     let clock = decoding.readVarUint(d);
     for (let s = 0; s < structs; s++) {
       if (d.pos >= d.arr.length) throw new MalformedUpdate('Unexpected end of array');
@@ -195,6 +204,7 @@ export function scanUpdate(
       const length = decoding.readVarUint(d);
       deleted += length;
       onDelete?.(client, clock, length);
+      totals?.deletes.push(client, clock, length);
     }
   }
   if (totals) {

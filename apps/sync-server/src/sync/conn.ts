@@ -13,16 +13,8 @@ let nextConnId = 1;
 export const PRESENCE_BYTES_PER_SEC = 32 * 1024;
 export const PRESENCE_BYTES_BURST = 256 * 1024;
 
-/**
- * Refused deletions a connection may have put back: each piece is written again (see gate/revert.ts),
- * so a client sending one capped update after another (each under the gate's limit of 1,000 pieces)
- * would still make the record grow and the server work without end.
- */
-export const RESTORED_PER_SEC = 20;
-export const RESTORED_BURST = 3000;
-
 /** Token bucket: `rate` a second, up to `burst`. */
-class Bucket {
+export class Bucket {
   private tokens: number;
   private last = Date.now();
 
@@ -47,7 +39,6 @@ export class Conn {
   readonly awarenessIds = new Set<number>();
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
-  private readonly restored = new Bucket(RESTORED_PER_SEC, RESTORED_BURST);
 
   constructor(
     readonly ws: WebSocket,
@@ -83,11 +74,6 @@ export class Conn {
   /** False when this message is over the connection's budget. */
   takeToken(now = Date.now()): boolean {
     return this.messages.take(1, now);
-  }
-
-  /** False once the pieces put back for this connection's refused deletions are over its budget. */
-  takeRestored(pieces: number, now = Date.now()): boolean {
-    return this.restored.take(pieces, now);
   }
 
   /** False when a presence message of `bytes` is over the connection's presence budget. */

@@ -14,10 +14,14 @@ import { SYSTEM_ACTOR, type Actor } from '../gate/actor.js';
 import type { AuditEntry } from '../audit/audit-log.js';
 import { LockTable } from './locks.js';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampPresence } from './presence.js';
-import type { Conn } from './conn.js';
+import { Bucket, type Conn } from './conn.js';
 import {
   CLOSE, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
 } from './protocol.js';
+
+/** Refused deletions put back for one person on one record: 3,000 pieces at once, then 20 a second. */
+export const RESTORED_PER_SEC = 20;
+export const RESTORED_BURST = 3000;
 
 /** Presence entries one connection may hold (a tab has one; a few for reconnect overlaps). */
 const MAX_PRESENCE_IDS = 8;
@@ -67,6 +71,7 @@ export class Room {
   unloadTimer: NodeJS.Timeout | null = null;
   readonly openedAt = Date.now();
   private serverSessionStored = false;
+  private readonly restoreBudgets = new Map<string, Bucket>();
 
   constructor(readonly name: string, private readonly ctx: ServerContext) {
     const loaded = ctx.docs.load(name);
@@ -201,6 +206,18 @@ export class Room {
     for (const c of this.conns) c.close(CLOSE.reload, 'The record is being reopened; reconnecting');
   }
 
+  /**
+   * Refused deletions of one person on this record that were put back: each piece is written again
+   * (see gate/revert.ts), so one capped update after another (each under the gate's limit of 1,000
+   * pieces), from one connection or many, would still make the record grow and the server work
+   * without end. Past the budget the connection is closed.
+   */
+  private restoreBudget(userId: string): Bucket {
+    let b = this.restoreBudgets.get(userId);
+    if (!b) this.restoreBudgets.set(userId, (b = new Bucket(RESTORED_PER_SEC, RESTORED_BURST)));
+    return b;
+  }
+
   /** Metrics hook, cheap when nobody listens: check time now, receipt-to-disk once the batch commits. */
   private timeBatch(t0: number, since: number, queuedBefore: number): void {
     const events = this.ctx.events;
@@ -258,7 +275,7 @@ export class Room {
     // A new editing session's first changes wait for the disk before anyone else sees them: its
     // ownership must survive a power cut, or someone relaying them could claim the session.
     this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor });
-    if (result.restored > 0 && !conn.takeRestored(result.restored)) {
+    if (result.restored > 0 && !this.restoreBudget(actor.userId).take(result.restored, Date.now())) {
       // After this change and its refusal have gone out (they were queued first).
       ctx.log.warn({ user: actor.username, doc: this.name }, 'refused deletions over their budget');
       ctx.queue.afterWrite(() => conn.close(CLOSE.rateLimited, 'Too many refused deletions; reload the record'));
