@@ -139,6 +139,37 @@ describe('presence', () => {
     observer.close();
   });
 
+  it('tiny presence entries, relayed stamped and many times larger, from ten connections of one person, are cut off', async () => {
+    const observers = await Promise.all(['nurse', 'clinician', 'nurse2'].map(async (u) => {
+      const c = new RawClient(srv.url, doc(), tok[u]!);
+      await c.opened;
+      return c;
+    }));
+    let observed = 0;
+    observers[0]!.ws.on('message', (d: Buffer) => (observed += d.length));
+    const tabs = await Promise.all(Array.from({ length: 10 }, async () => {
+      const c = new RawClient(srv.url, doc(), tok.cashier!);
+      await c.opened;
+      return c;
+    }));
+    let sent = 0;
+    const tiny = (ids: number[], clock: number): Uint8Array => awarenessPayload(ids.map((id) => [id, clock, {}] as [number, number, unknown]));
+    for (let m = 1; m <= 400 && tabs.every((t) => t.closed === null); m++) {
+      tabs.forEach((t, i) => {
+        const msg = tiny(Array.from({ length: 8 }, (_, k) => 88_000_000 + i * 8 + k), m);
+        sent += msg.length;
+        t.sendAwareness(msg);
+      });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => tabs.some((t) => t.closed !== null), 10_000, 'a connection closed');
+    expect(tabs.find((t) => t.closed !== null)!.closed).toEqual({ code: 4429, reason: 'Too much presence data; slow down' });
+    // Well under what the connections' own byte budgets (256 KB each) would have let through.
+    expect(sent).toBeLessThan(10 * 256 * 1024);
+    expect(observed).toBeLessThan(1_500_000);
+    for (const c of [...tabs, ...observers]) c.close();
+  });
+
   it('sessions that only announced themselves are forgotten when the record closes; those that wrote are kept', async () => {
     const p = await registerTestPatient(srv.url, { firstName: 'Only', lastName: 'Looking', sex: 'male', dateOfBirth: '1981-01-01' });
     const name = docNameFor(p.id);

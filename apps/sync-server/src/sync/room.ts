@@ -23,6 +23,13 @@ import {
 export const RESTORED_PER_SEC = 20;
 export const RESTORED_BURST = 3000;
 
+/**
+ * Presence one person's connections may have relayed on one record, in bytes sent out: a stamped
+ * update of a few hundred bytes to each of ten people a few times a second is 20-30 KB a second.
+ */
+export const RELAYED_PRESENCE_PER_SEC = 64 * 1024;
+export const RELAYED_PRESENCE_BURST = 1024 * 1024;
+
 /** Presence entries one connection may hold (a tab has one; a few for reconnect overlaps). */
 const MAX_PRESENCE_IDS = 8;
 
@@ -72,6 +79,7 @@ export class Room {
   readonly openedAt = Date.now();
   private serverSessionStored = false;
   private readonly restoreBudgets = new Map<string, Bucket>();
+  private readonly presenceBudgets = new Map<string, Bucket>();
 
   constructor(readonly name: string, private readonly ctx: ServerContext) {
     const loaded = ctx.docs.load(name);
@@ -212,6 +220,12 @@ export class Room {
    * pieces), from one connection or many, would still make the record grow and the server work
    * without end. Past the budget the connection is closed.
    */
+  private presenceBudget(userId: string): Bucket {
+    let b = this.presenceBudgets.get(userId);
+    if (!b) this.presenceBudgets.set(userId, (b = new Bucket(RELAYED_PRESENCE_PER_SEC, RELAYED_PRESENCE_BURST)));
+    return b;
+  }
+
   private restoreBudget(userId: string): Bucket {
     let b = this.restoreBudgets.get(userId);
     if (!b) this.restoreBudgets.set(userId, (b = new Bucket(RESTORED_PER_SEC, RESTORED_BURST)));
@@ -480,7 +494,17 @@ export class Room {
       }
       kept.push({ clientId: e.clientId, clock: e.clock, state: e.state === null ? null : stampPresence(e.state, conn.actor) });
     }
-    if (kept.length) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessUpdate(kept), conn);
+    if (kept.length) {
+      const update = encodeAwarenessUpdate(kept);
+      // Charged for what goes out, stamped, to everyone on the record, over all of this person's
+      // connections: tiny entries are relayed many times larger, and a second tab is no second budget.
+      if (!this.presenceBudget(conn.actor.userId).take(update.length * this.conns.size, Date.now())) {
+        this.ctx.log.warn({ user: conn.actor.username, doc: this.name }, 'presence over its budget on the record');
+        conn.close(CLOSE.rateLimited, 'Too much presence data; slow down');
+        return;
+      }
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, conn);
+    }
     if (denied.length) conn.send(permissionDenied('You can only set your own presence'));
   }
 
