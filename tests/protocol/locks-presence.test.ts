@@ -65,6 +65,30 @@ describe('field locks', () => {
     observer.close();
   });
 
+  it('taking and giving back a lock in a loop is cut off: each time, the whole list goes to everyone', async () => {
+    const flapper = new RawClient(srv.url, doc(), tok.cashier!);
+    const observers = await Promise.all(['nurse', 'nurse2', 'clinician'].map(async (u) => {
+      const c = new RawClient(srv.url, doc(), tok[u]!);
+      await c.opened;
+      return c;
+    }));
+    await flapper.opened;
+    let observed = 0;
+    observers[0]!.ws.on('message', (d: Buffer) => (observed += d.length));
+    const billing = `visits/${visitId}/billing`;
+    for (const f of ['paymentStatus', 'amountPaid', 'amountDue']) expect(await lockResult(flapper, `${billing}/${f}`)).toMatchObject({ ok: true });
+    const path = `visits/${visitId}/payments`;
+    for (let i = 0; i < 900 && flapper.ws.readyState === flapper.ws.OPEN; i++) {
+      flapper.sendExt({ type: 'lock', path });
+      flapper.sendExt({ type: 'unlock', path });
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(await flapper.waitClosed(10_000)).toEqual({ code: 4429, reason: 'Too many lock requests; slow down' });
+    expect(observed).toBeLessThan(1_000_000);
+    await until(() => (srv.hub.rooms.get(doc())?.locks.size ?? 0) === 0, 5000, 'its locks released');
+    for (const o of observers) o.close();
+  });
+
   it('a colleague\'s lock cannot be undone by someone else, who is told so', async () => {
     const holder = new RawClient(srv.url, doc(), tok.nurse!);
     const other = new RawClient(srv.url, doc(), tok.nurse2!);

@@ -525,9 +525,9 @@ export class Room {
         path, userId: conn.actor.userId, name: conn.actor.name, role: conn.actor.role, connId: conn.id,
       });
       conn.send(extMessage({ type: 'lock-result', path, ok: r.ok, reason: r.ok ? undefined : r.reason }));
-      if (r.ok) this.broadcastLocks();
+      if (r.ok) this.broadcastLocksFor(conn);
     } else if (type === 'unlock') {
-      if (this.locks.release(path, conn.actor.userId)) this.broadcastLocks();
+      if (this.locks.release(path, conn.actor.userId)) this.broadcastLocksFor(conn);
       else conn.send(extMessage({ type: 'error', message: `You hold no lock on ${path}` }));
     } else {
       conn.send(extMessage({ type: 'error', message: `Unknown request ${String(type)}` }));
@@ -551,9 +551,22 @@ export class Room {
     return this.locks.list().map(({ path, userId, name, role, since }) => ({ path, userId, name, role, since }));
   }
 
-  broadcastLocks(): void {
+  /** Sends everyone the lock list; returns the bytes sent. */
+  broadcastLocks(): number {
     const msg = extMessage({ type: 'locks', locks: this.lockList() });
-    for (const c of this.conns) if (c.ext) c.send(msg);
+    let sent = 0;
+    for (const c of this.conns) if (c.ext) (c.send(msg), (sent += msg.length));
+    return sent;
+  }
+
+  /**
+   * A lock taken or given back goes to everyone as the whole list: charged, like presence, to the
+   * person who asked, so taking and releasing in a loop cannot flood the room.
+   */
+  private broadcastLocksFor(conn: Conn): void {
+    if (this.presenceBudget(conn.actor.userId).take(this.broadcastLocks(), Date.now())) return;
+    this.ctx.log.warn({ user: conn.actor.username, doc: this.name }, 'lock requests over the presence budget');
+    conn.close(CLOSE.rateLimited, 'Too many lock requests; slow down');
   }
 
   destroy(): void {
