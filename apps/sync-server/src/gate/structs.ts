@@ -131,12 +131,11 @@ export interface ScanTotals {
 /**
  * Records in `ends` the clock each client's structs in `update` reach, keeping the larger of what is
  * there. Throws MalformedUpdate (or lib0's decoding errors) when the update cannot be read or holds a
- * struct Yjs cannot hold. Returns whether any item holds a shared type (a map, text or XML node).
+ * struct Yjs cannot hold. With `totals`, adds what it found there (shared types, the delete set).
  */
 export function scanUpdate(
   update: Uint8Array, ends: Map<number, number>, visit: ItemVisitor | null = null, totals: ScanTotals | null = null,
-  onDelete: ((client: number, clock: number, length: number) => void) | null = null,
-): boolean {
+): void {
   let types = false;
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
@@ -203,7 +202,6 @@ export function scanUpdate(
       const clock = decoding.readVarUint(d);
       const length = decoding.readVarUint(d);
       deleted += length;
-      onDelete?.(client, clock, length);
       totals?.deletes.push(client, clock, length);
     }
   }
@@ -211,5 +209,4 @@ export function scanUpdate(
     totals.types ||= types;
     totals.deleted += deleted;
   }
-  return types;
 }

@@ -78,8 +78,7 @@ export class Room {
   unloadTimer: NodeJS.Timeout | null = null;
   readonly openedAt = Date.now();
   private serverSessionStored = false;
-  private readonly restoreBudgets = new Map<string, Bucket>();
-  private readonly presenceBudgets = new Map<string, Bucket>();
+  private readonly budgets = new Map<string, { relayed: Bucket; restored: Bucket }>();
 
   constructor(readonly name: string, private readonly ctx: ServerContext) {
     const loaded = ctx.docs.load(name);
@@ -215,20 +214,18 @@ export class Room {
   }
 
   /**
-   * Refused deletions of one person on this record that were put back: each piece is written again
-   * (see gate/revert.ts), so one capped update after another (each under the gate's limit of 1,000
-   * pieces), from one connection or many, would still make the record grow and the server work
-   * without end. Past the budget the connection is closed.
+   * One person's budgets on this record, over all their connections; past either, the connection is
+   * closed. `relayed`: bytes of presence and lock lists sent to everyone on the record on their behalf.
+   * `restored`: refused deletions put back, each piece written again (see gate/revert.ts), so one
+   * capped update after another (each under the gate's limit of 1,000 pieces) would otherwise still
+   * make the record grow and the server work without end.
    */
-  private presenceBudget(userId: string): Bucket {
-    let b = this.presenceBudgets.get(userId);
-    if (!b) this.presenceBudgets.set(userId, (b = new Bucket(RELAYED_PRESENCE_PER_SEC, RELAYED_PRESENCE_BURST)));
-    return b;
-  }
-
-  private restoreBudget(userId: string): Bucket {
-    let b = this.restoreBudgets.get(userId);
-    if (!b) this.restoreBudgets.set(userId, (b = new Bucket(RESTORED_PER_SEC, RESTORED_BURST)));
+  private budgetsOf(userId: string): { relayed: Bucket; restored: Bucket } {
+    let b = this.budgets.get(userId);
+    if (!b) {
+      b = { relayed: new Bucket(RELAYED_PRESENCE_PER_SEC, RELAYED_PRESENCE_BURST), restored: new Bucket(RESTORED_PER_SEC, RESTORED_BURST) };
+      this.budgets.set(userId, b);
+    }
     return b;
   }
 
@@ -289,7 +286,7 @@ export class Room {
     // A new editing session's first changes wait for the disk before anyone else sees them: its
     // ownership must survive a power cut, or someone relaying them could claim the session.
     this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor });
-    if (result.restored > 0 && !this.restoreBudget(actor.userId).take(result.restored, Date.now())) {
+    if (result.restored > 0 && !this.budgetsOf(actor.userId).restored.take(result.restored, Date.now())) {
       // After this change and its refusal have gone out (they were queued first).
       ctx.log.warn({ user: actor.username, doc: this.name }, 'refused deletions over their budget');
       ctx.queue.afterWrite(() => conn.close(CLOSE.rateLimited, 'Too many refused deletions; reload the record'));
@@ -498,7 +495,7 @@ export class Room {
       const update = encodeAwarenessUpdate(kept);
       // Charged for what goes out, stamped, to everyone on the record, over all of this person's
       // connections: tiny entries are relayed many times larger, and a second tab is no second budget.
-      if (!this.presenceBudget(conn.actor.userId).take(update.length * this.conns.size, Date.now())) {
+      if (!this.budgetsOf(conn.actor.userId).relayed.take(update.length * this.conns.size, Date.now())) {
         this.ctx.log.warn({ user: conn.actor.username, doc: this.name }, 'presence over its budget on the record');
         conn.close(CLOSE.rateLimited, 'Too much presence data; slow down');
         return;
@@ -564,7 +561,7 @@ export class Room {
    * person who asked, so taking and releasing in a loop cannot flood the room.
    */
   private broadcastLocksFor(conn: Conn): void {
-    if (this.presenceBudget(conn.actor.userId).take(this.broadcastLocks(), Date.now())) return;
+    if (this.budgetsOf(conn.actor.userId).relayed.take(this.broadcastLocks(), Date.now())) return;
     this.ctx.log.warn({ user: conn.actor.username, doc: this.name }, 'lock requests over the presence budget');
     conn.close(CLOSE.rateLimited, 'Too many lock requests; slow down');
   }
