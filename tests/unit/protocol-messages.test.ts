@@ -5,10 +5,26 @@
 import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
+import { Receiver } from 'ws';
 import {
   MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_SYNC, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE,
-  awarenessMessage, extMessage, permissionDenied, syncMessage,
+  awarenessBroadcast, awarenessMessage, extBroadcast, extMessage, permissionDenied, syncMessage, updateBroadcast,
+  type Broadcast,
 } from '../../apps/sync-server/src/sync/protocol.js';
+
+/** What a WebSocket client reads from `wire`: each message, or the error that closed the connection. */
+function readAsClient(wire: Buffer): { messages: Buffer[]; error: Error | null } {
+  const out: { messages: Buffer[]; error: Error | null } = { messages: [], error: null };
+  const r = new Receiver({ isServer: false, maxPayload: 0 });
+  r.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) throw new Error('expected a binary message');
+    out.messages.push(Buffer.from(data));
+  });
+  r.on('error', (e: Error) => (out.error = e));
+  // In pieces of up to 1,000 bytes, as a network delivers a frame.
+  for (let at = 0; at < wire.length; at += 1000) r.write(wire.subarray(at, at + 1000));
+  return out;
+}
 
 function lib0(head: number[], payload: Uint8Array | string): Uint8Array {
   const e = encoding.createEncoder();
@@ -56,4 +72,29 @@ describe('outgoing protocol messages', () => {
     for (let i = 0; i < 500; i++) syncMessage(SYNC_UPDATE, bytes(60));
     expect(Buffer.from(first).equals(copy)).toBe(true);
   });
+
+  // 125/126 and 65535/65536 are where a WebSocket frame's length field grows from 7 bits to 16, and
+  // from 16 to 64.
+  it('a message framed once for many connections is read by a WebSocket client as that message', () => {
+    const sizes = [0, 1, 121, 122, 123, 124, 125, 126, 300, 65528, 65529, 65530, 65531, 70000, 2 ** 20];
+    for (const n of sizes) {
+      const payload = bytes(n);
+      const cases: [Broadcast, Uint8Array][] = [
+        [updateBroadcast(payload), syncMessage(SYNC_UPDATE, payload)],
+        [awarenessBroadcast(payload), awarenessMessage(payload)],
+      ];
+      for (const [b, expected] of cases) {
+        expect(Buffer.from(b.message).equals(Buffer.from(expected))).toBe(true);
+        // Two in a row on one connection: the first frame's length must end exactly where the second starts.
+        const got = readAsClient(Buffer.concat([b.wire, b.wire]));
+        expect(got.error).toBeNull();
+        expect(got.messages.length).toBe(2);
+        for (const m of got.messages) expect(m.equals(Buffer.from(expected))).toBe(true);
+      }
+    }
+    const body = { type: 'locks', locks: [{ path: 'visits/v1/triage/category', name: 'Achieng’ 🩺' }] };
+    const got = readAsClient(extBroadcast(body).wire);
+    expect(got.messages.map((m) => Buffer.from(m).equals(Buffer.from(extMessage(body))))).toEqual([true]);
+  });
 });
+

@@ -1,7 +1,15 @@
 // One client connection as the rooms see it: who it is, what it may receive, and how to reach it.
 
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../gate/actor.js';
+import type { Broadcast } from './protocol.js';
+
+/** What a `ws` WebSocket keeps of its connection: the TCP socket, and its sender's queue. */
+interface WsInternals {
+  _socket?: Socket;
+  _sender?: { _queue: unknown[] };
+}
 
 let nextConnId = 1;
 
@@ -56,13 +64,25 @@ export class Conn {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(msg);
   }
 
+  /**
+   * Sends a message framed once for everyone who gets it (see Broadcast): its bytes go to the socket
+   * as they are. Only while nothing waits in the WebSocket library's own queue (it queues messages
+   * only while compressing, which this server does not do), so messages still leave in order.
+   */
+  sendBroadcast(b: Broadcast): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const ws = this.ws as unknown as WsInternals;
+    if (ws._socket && ws._sender && ws._sender._queue.length === 0) ws._socket.write(b.wire);
+    else this.ws.send(b.message);
+  }
+
   /** Holds writes so several messages leave in one syscall. */
   cork(): void {
-    (this.ws as unknown as { _socket?: { cork(): void } })._socket?.cork();
+    (this.ws as unknown as WsInternals)._socket?.cork();
   }
 
   uncork(): void {
-    (this.ws as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+    (this.ws as unknown as WsInternals)._socket?.uncork();
   }
 
   close(code: number, reason: string): void {

@@ -47,16 +47,56 @@ function writeVarUint(buf: Buffer, at: number, n: number): number {
   return at;
 }
 
-/** `head` (each a one-byte varUint), then `payload` as a varUint8Array or a varString. */
-function message(head: readonly number[], payload: Uint8Array | string): Uint8Array {
+/** Bytes of the header of an unmasked WebSocket frame (RFC 6455, 5.2) carrying `len` bytes. */
+function frameHeaderLength(len: number): number {
+  return len < 126 ? 2 : len < 0x10000 ? 4 : 10;
+}
+
+/** Writes that header at the start of `buf`: one whole binary message, as a server sends it. */
+function writeFrameHeader(buf: Buffer, len: number): void {
+  buf[0] = 0x82; // FIN, opcode 2 (binary)
+  if (len < 126) {
+    buf[1] = len;
+  } else if (len < 0x10000) {
+    buf[1] = 126;
+    buf.writeUInt16BE(len, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    buf.writeUInt32BE(len >>> 0, 6);
+  }
+}
+
+/**
+ * `head` (each a one-byte varUint), then `payload` as a varUint8Array or a varString. With `framed`,
+ * the buffer starts with a WebSocket frame header, and the message is the rest of it.
+ */
+function message(head: readonly number[], payload: Uint8Array | string, framed = false): Buffer {
   const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  const buf = Buffer.allocUnsafe(head.length + varUintLength(bytes) + bytes);
-  let at = 0;
+  const len = head.length + varUintLength(bytes) + bytes;
+  let at = framed ? frameHeaderLength(len) : 0;
+  const buf = Buffer.allocUnsafe(at + len);
+  if (framed) writeFrameHeader(buf, len);
   for (const h of head) buf[at++] = h;
   at = writeVarUint(buf, at, bytes);
   if (typeof payload === 'string') buf.write(payload, at);
   else buf.set(payload, at);
   return buf;
+}
+
+/**
+ * A message for several connections, framed for the WebSocket once: each of them is then sent the
+ * same bytes with one socket write, where sending the message itself would have the WebSocket library
+ * build a frame header for every connection and write it and the message as two pieces.
+ */
+export class Broadcast {
+  /** The y-websocket message the frame carries. */
+  readonly message: Buffer;
+
+  /** `wire`: a frame header, then the message. */
+  constructor(readonly wire: Buffer) {
+    this.message = wire.subarray(wire[1] === 126 ? 4 : wire[1] === 127 ? 10 : 2);
+  }
 }
 
 const SYNC_HEADS = [[MSG_SYNC, SYNC_STEP1], [MSG_SYNC, SYNC_STEP2], [MSG_SYNC, SYNC_UPDATE]] as const;
@@ -72,6 +112,15 @@ export function awarenessMessage(update: Uint8Array): Uint8Array {
   return message(AWARENESS_HEAD, update);
 }
 
+/** An update for everyone on a record. */
+export function updateBroadcast(update: Uint8Array): Broadcast {
+  return new Broadcast(message(SYNC_HEADS[SYNC_UPDATE], update, true));
+}
+
+export function awarenessBroadcast(update: Uint8Array): Broadcast {
+  return new Broadcast(message(AWARENESS_HEAD, update, true));
+}
+
 /** The protocol's own refusal: stock clients log "Permission denied ... <reason>". */
 export function permissionDenied(reason: string): Uint8Array {
   return message(DENIED_HEAD, reason);
@@ -79,4 +128,8 @@ export function permissionDenied(reason: string): Uint8Array {
 
 export function extMessage(body: object): Uint8Array {
   return message(EXT_HEAD, JSON.stringify(body));
+}
+
+export function extBroadcast(body: object): Broadcast {
+  return new Broadcast(message(EXT_HEAD, JSON.stringify(body), true));
 }

@@ -16,7 +16,8 @@ import { LockTable } from './locks.js';
 import { decodeAwarenessUpdate, encodeAwarenessUpdate, stampPresence } from './presence.js';
 import { Bucket, type Conn } from './conn.js';
 import {
-  CLOSE, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessMessage, extMessage, permissionDenied, syncMessage,
+  CLOSE, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE, awarenessBroadcast, awarenessMessage, extBroadcast, extMessage, permissionDenied, syncMessage,
+  updateBroadcast, type Broadcast,
 } from './protocol.js';
 
 /** Refused deletions put back for one person on one record: 3,000 pieces at once, then 20 a second. */
@@ -95,8 +96,8 @@ export class Room {
     this.awareness.setLocalState(null);
     this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
       const changed = [...added, ...updated, ...removed];
-      const msg = awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
-      for (const c of this.conns) c.send(msg);
+      const msg = awarenessBroadcast(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      for (const c of this.conns) c.sendBroadcast(msg);
     });
   }
 
@@ -326,20 +327,24 @@ export class Room {
       if (!e.sent) ready.push(e);
     }
     if (ready.length === 0) return;
-    const msgs: Uint8Array[][] = [];
+    // Each update is framed once for everyone; a connection with several to get has them written
+    // in one go. Usually one update goes to each of a few connections.
+    const msgs: Broadcast[][] = [];
+    let total = 0;
     for (const e of ready) {
-      const m: Uint8Array[] = [];
-      for (const u of e.updates) m.push(syncMessage(SYNC_UPDATE, u));
+      const m: Broadcast[] = [];
+      for (const u of e.updates) m.push(updateBroadcast(u));
       msgs.push(m);
+      total += m.length;
     }
     for (const c of this.conns) {
-      c.cork();
+      if (total > 1) c.cork();
       for (let i = 0; i < ready.length; i++) {
         const e = ready[i]!;
         if (c === e.sender && !e.echo) continue; // the sender has its own change already
-        for (const m of msgs[i]!) c.send(m);
+        for (const m of msgs[i]!) c.sendBroadcast(m);
       }
-      c.uncork();
+      if (total > 1) c.uncork();
     }
     for (const e of ready) {
       e.sent = true;
@@ -550,9 +555,9 @@ export class Room {
 
   /** Sends everyone the lock list; returns the bytes sent. */
   broadcastLocks(): number {
-    const msg = extMessage({ type: 'locks', locks: this.lockList() });
+    const msg = extBroadcast({ type: 'locks', locks: this.lockList() });
     let sent = 0;
-    for (const c of this.conns) if (c.ext) (c.send(msg), (sent += msg.length));
+    for (const c of this.conns) if (c.ext) (c.sendBroadcast(msg), (sent += msg.message.length));
     return sent;
   }
 
