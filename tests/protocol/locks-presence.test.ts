@@ -194,6 +194,23 @@ describe('presence', () => {
     for (const c of [...tabs, ...observers]) c.close();
   });
 
+  it('one login on 200 devices can all join one record: each announcing itself is part of connecting', async () => {
+    const p = await registerTestPatient(srv.url, { firstName: 'Shared', lastName: 'Login', sex: 'female', dateOfBirth: '1990-05-05' });
+    const devices: RawClient[] = [];
+    for (let i = 0; i < 200; i++) {
+      const c = new RawClient(srv.url, docNameFor(p.id), tok.nurse2!);
+      await c.opened;
+      // What the web app announces, for a Yjs client id of its own.
+      c.sendAwareness(awarenessPayload([[77_000_000 + i, 1, { activity: 'viewing', user: { name: 'Mary Wambui', color: '#2f855a' } }]]));
+      devices.push(c);
+    }
+    const room = srv.hub.rooms.get(docNameFor(p.id))!;
+    await until(() => room.awareness.getStates().size === 200 || devices.some((d) => d.closed !== null), 20_000, 'every device announced');
+    expect(devices.filter((d) => d.closed !== null).map((d) => d.closed)).toEqual([]);
+    expect(room.awareness.getStates().size).toBe(200);
+    for (const c of devices) c.close();
+  });
+
   it('sessions that only announced themselves are forgotten when the record closes; those that wrote are kept', async () => {
     const p = await registerTestPatient(srv.url, { firstName: 'Only', lastName: 'Looking', sex: 'male', dateOfBirth: '1981-01-01' });
     const name = docNameFor(p.id);

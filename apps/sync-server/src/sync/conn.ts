@@ -45,6 +45,8 @@ export class Conn {
   readonly since = Date.now();
   /** Yjs client ids whose presence this connection controls. */
   readonly awarenessIds = new Set<number>();
+  /** Has sent presence that was relayed (its first such message is not charged; see Room.onAwareness). */
+  announced = false;
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
 

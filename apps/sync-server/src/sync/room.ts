@@ -31,6 +31,16 @@ export const RESTORED_BURST = 3000;
 export const RELAYED_PRESENCE_PER_SEC = 64 * 1024;
 export const RELAYED_PRESENCE_BURST = 1024 * 1024;
 
+/**
+ * A connection's first presence message, up to this size stamped, is part of connecting (every stock
+ * client announces itself right after it connects) and is not charged to the person's relayed budget.
+ * Charged, one login on many devices in one room (a clinic's shared account, a reconnect after the
+ * network came back) cost that person the size of the room for every device: 200 devices of one
+ * person joining one record had the last 89 cut off. Opening a connection costs an attacker
+ * more than this relays: the record itself is sent to it.
+ */
+export const FREE_ANNOUNCEMENT_BYTES = 2048;
+
 /** Presence entries one connection may hold (a tab has one; a few for reconnect overlaps). */
 const MAX_PRESENCE_IDS = 8;
 
@@ -500,7 +510,9 @@ export class Room {
       const update = encodeAwarenessUpdate(kept);
       // Charged for what goes out, stamped, to everyone on the record, over all of this person's
       // connections: tiny entries are relayed many times larger, and a second tab is no second budget.
-      if (!this.budgetsOf(conn.actor.userId).relayed.take(update.length * this.conns.size, Date.now())) {
+      const free = !conn.announced && update.length <= FREE_ANNOUNCEMENT_BYTES;
+      conn.announced = true;
+      if (!free && !this.budgetsOf(conn.actor.userId).relayed.take(update.length * this.conns.size, Date.now())) {
         this.ctx.log.warn({ user: conn.actor.username, doc: this.name }, 'presence over its budget on the record');
         conn.close(CLOSE.rateLimited, 'Too much presence data; slow down');
         return;
