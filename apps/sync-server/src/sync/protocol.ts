@@ -90,12 +90,16 @@ function message(head: readonly number[], payload: Uint8Array | string, framed =
  * build a frame header for every connection and write it and the message as two pieces.
  */
 export class Broadcast {
-  /** The y-websocket message the frame carries. */
-  readonly message: Buffer;
+  /** `wire`: a frame header (see writeFrameHeader), then the message. */
+  constructor(readonly wire: Buffer) {}
 
-  /** `wire`: a frame header, then the message. */
-  constructor(readonly wire: Buffer) {
-    this.message = wire.subarray(wire[1] === 126 ? 4 : wire[1] === 127 ? 10 : 2);
+  /**
+   * The y-websocket message the frame carries. Read only when a connection cannot take the frame
+   * itself, or to count bytes: a view is not made for every update fanned out.
+   */
+  get message(): Buffer {
+    // The length field says how long the header is: 126 and 127 announce 16- and 64-bit lengths.
+    return this.wire.subarray(this.wire[1] === 126 ? 4 : this.wire[1] === 127 ? 10 : 2);
   }
 }
 

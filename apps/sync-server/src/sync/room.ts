@@ -568,8 +568,9 @@ export class Room {
   /** Sends everyone the lock list; returns the bytes sent. */
   broadcastLocks(): number {
     const msg = extBroadcast({ type: 'locks', locks: this.lockList() });
+    const bytes = msg.message.length;
     let sent = 0;
-    for (const c of this.conns) if (c.ext) (c.sendBroadcast(msg), (sent += msg.message.length));
+    for (const c of this.conns) if (c.ext) (c.sendBroadcast(msg), (sent += bytes));
     return sent;
   }
 
