@@ -190,14 +190,20 @@ function sparseDelete(client: number, from: number, ranges: number, step = 2): U
   return encoding.toUint8Array(e);
 }
 
+/** A nurse's 20,000-character assessment of one letter, saved: the text the refused deletions aim at. */
+async function longAssessment(tag: string, letter: string) {
+  const p = await freshPatient(tag);
+  const nurse = await connectStock(srv.url, p.name, 'nurse');
+  const text = sectionOf<Y.Text>(nurse.doc, p.visitId, 'assessment')!;
+  const clock0 = Y.getState(nurse.doc.store, nurse.doc.clientID);
+  text.insert(0, letter.repeat(20_000));
+  await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 20_000, 10_000, 'the long text saved');
+  return { p, nurse, text, clock0 };
+}
+
 describe('what a refused deletion may cost', () => {
   it('deleting every other character of a text the sender may not edit is refused whole: the record does not grow', async () => {
-    const p = await freshPatient('Sparse');
-    const nurse = await connectStock(srv.url, p.name, 'nurse');
-    const text = sectionOf<Y.Text>(nurse.doc, p.visitId, 'assessment')!;
-    const clock0 = Y.getState(nurse.doc.store, nurse.doc.clientID);
-    text.insert(0, 'a'.repeat(20_000));
-    await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 20_000, 10_000, 'the long text saved');
+    const { p, nurse, text, clock0 } = await longAssessment('Sparse', 'a');
     const bytesBefore = Y.encodeStateAsUpdate(room(p.name).doc).length;
     const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
     await raw.opened;
@@ -286,12 +292,7 @@ describe('what an update holds counts in full', () => {
 
 describe('refused deletions over time', () => {
   it(`a person whose refused deletions keep being put back is cut off after ${RESTORED_BURST.toLocaleString('en')} pieces, over any number of connections`, async () => {
-    const p = await freshPatient('SparseAgain');
-    const nurse = await connectStock(srv.url, p.name, 'nurse');
-    const text = sectionOf<Y.Text>(nurse.doc, p.visitId, 'assessment')!;
-    const clock0 = Y.getState(nurse.doc.store, nurse.doc.clientID);
-    text.insert(0, 'b'.repeat(20_000));
-    await until(() => sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length === 20_000, 10_000, 'the long text saved');
+    const { p, nurse, clock0 } = await longAssessment('SparseAgain', 'b');
     // Each message stays under the gate's limit for one update (900 pieces), on text not yet touched,
     // and each comes on a connection of its own: the budget is the person's, not the connection's.
     const token = await login(srv.url, 'lab');

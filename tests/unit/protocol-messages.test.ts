@@ -5,12 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
-import { Receiver } from 'ws';
+import * as ws from 'ws';
 import {
   MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_SYNC, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE,
   awarenessBroadcast, awarenessMessage, extBroadcast, extMessage, permissionDenied, syncMessage, updateBroadcast,
   type Broadcast,
 } from '../../apps/sync-server/src/sync/protocol.js';
+
+/** ws's frame parser (exported by ws, though not in its type declarations), as a client uses it. */
+interface FrameReader {
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void;
+  on(event: 'error', listener: (e: Error) => void): void;
+  write(chunk: Buffer): void;
+}
+const { Receiver } = ws as unknown as { Receiver: new (options: { isServer: boolean; maxPayload: number }) => FrameReader };
 
 /** What a WebSocket client reads from `wire`: each message, or the error that closed the connection. */
 function readAsClient(wire: Buffer): { messages: Buffer[]; error: Error | null } {
