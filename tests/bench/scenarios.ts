@@ -21,11 +21,11 @@ export interface Figures {
   /** The server's CPU during the counted many-rooms runs (median, percent of one core). */
   manyServerCpu: number;
   /** Every counted fan-out run's figures (the table shows the medians of p50 and p99). */
-  manyRuns: Omit<FanoutRun, 'delivered'>[];
-  hotRuns: Omit<FanoutRun, 'delivered'>[];
+  manyRuns: RunFigures[];
+  hotRuns: RunFigures[];
   /** Runs measured again because of steal (not in the medians). */
-  manySetAside: Omit<FanoutRun, 'delivered'>[];
-  hotSetAside: Omit<FanoutRun, 'delivered'>[];
+  manySetAside: RunFigures[];
+  hotSetAside: RunFigures[];
   rssManyMB: number;
   rssManyPeakMB: number;
   /** RSS after a full collection with the many-rooms connections still open: what they hold. */
@@ -115,12 +115,23 @@ type FanoutKind = 'many' | 'hot';
 /** Measured part of a warm-up run (after its own warm-up of at least 3 s). */
 const WARMUP_RUN_MS = 3000;
 
+/** What the results file keeps of each run (delivery is one figure for all of a scenario's runs). */
+type RunFigures = Omit<FanoutRun, 'delivered' | 'lateMs' | 'closed' | 'superseded' | 'missed'>;
+
 /** One measured fan-out run, with what disturbed it from outside the server. */
 export interface FanoutRun {
   p50: number;
   p99: number;
   samples: number;
   delivered: number;
+  /** How long after the last send the last measured message arrived (worst load process, ms). */
+  lateMs: number;
+  /** Connections the server closed during the run, by `code reason`. */
+  closed: Record<string, number>;
+  /** Share of the samples brought by a later set of the same writer (the server applied them together). */
+  superseded: number;
+  /** Receivers that missed one of a writer's updates. */
+  missed: number;
   /** The load processes' own event-loop delay while measuring (worst of them, ms). */
   loadLoopP99: number;
   loadLoopMax: number;
@@ -152,7 +163,12 @@ export function keptTry(tries: Pick<FanoutRun, 'steal'>[], maxSteal: number): nu
 }
 
 function describeRun(r: FanoutRun): string {
-  return `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.samples} samples; `
+  const closed = Object.entries(r.closed).map(([why, n]) => `${n} closed with ${why}`).join(', ');
+  const late = r.lateMs > 500 ? `, the last ${r.lateMs.toFixed(0)} ms after the last send` : '';
+  const superseded = r.superseded > 0 ? `, ${(r.superseded * 100).toFixed(1)}% with a later value` : '';
+  const missed = r.missed > 0 ? `, ${r.missed} receivers missed a writer's update` : '';
+  return `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.samples} samples, ${(r.delivered * 100).toFixed(1)}% delivered`
+    + `${superseded}${missed}${late}${closed ? `, ${closed}` : ''}; `
     + `load processes' loop delay p99 ${r.loadLoopP99.toFixed(1)} ms (max ${r.loadLoopMax.toFixed(1)}); `
     + `CPU steal ${r.steal === null ? 'n/a' : `${r.steal.toFixed(1)}%`}; server CPU ${r.serverCpu.toFixed(0)}%`;
 }
@@ -324,8 +340,13 @@ export class TargetBench {
     const steal = stealPercent(ticks, cpuTicks());
     const samples = results.flatMap((x) => x.samples).sort((a, b) => a - b);
     const expected = results.reduce((sum, x) => sum + x.expected, 0);
+    const closed: Record<string, number> = {};
+    for (const [why, n] of results.flatMap((x) => Object.entries(x.closed))) closed[why] = (closed[why] ?? 0) + n;
     return {
       p50: pct(samples, 50), p99: pct(samples, 99), samples: samples.length, delivered: expected ? samples.length / expected : NaN,
+      lateMs: Math.max(0, ...results.map((x) => x.drainedMs)), closed,
+      superseded: samples.length ? results.reduce((sum, x) => sum + x.superseded, 0) / samples.length : 0,
+      missed: results.reduce((sum, x) => sum + x.missed, 0),
       loadLoopP99: Math.max(...results.map((x) => x.loopP99)), loadLoopMax: Math.max(...results.map((x) => x.loopMax)), steal,
       serverCpu,
     };
@@ -337,8 +358,8 @@ export class TargetBench {
     const p50 = median(s.runs.map((x) => x.p50));
     const p99 = median(s.runs.map((x) => x.p99));
     const delivered = Math.min(...s.runs.map((x) => x.delivered));
-    const runs = s.runs.map(({ delivered: _, ...r }) => r);
-    const setAside = s.setAside.map(({ delivered: _, ...r }) => r);
+    const runs = s.runs.map(({ delivered: _, lateMs: _l, closed: _c, superseded: _s, missed: _m, ...r }) => r);
+    const setAside = s.setAside.map(({ delivered: _, lateMs: _l, closed: _c, superseded: _s, missed: _m, ...r }) => r);
     if (s.kind === 'many') {
       Object.assign(this.f, { manyP50: p50, manyP99: p99, manyDelivered: delivered, manyRuns: runs, manySetAside: setAside });
       this.f.manyServerCpu = median(s.runs.map((x) => x.serverCpu));

@@ -24,23 +24,34 @@ describe('npm run bench', () => {
       '--hot-conns', '10', '--hot-rate', '50', '--writers', '2', '--updates', '300',
       '--bundle-edits', '200', '--large-edits', '500', '--idle-conns', '150', '--docs', '30', '--out', out,
     ];
-    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, maxBuffer: 16 * 2 ** 20, timeout: 150_000 });
+    let stdout = '';
+    try {
+      ({ stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, maxBuffer: 16 * 2 ** 20, timeout: 150_000 }));
+    } catch (e) {
+      const { stdout: out = '', stderr = '' } = e as { stdout?: string; stderr?: string };
+      throw new Error(`npm run bench failed: ${(e as Error).message}\n${out}\n${stderr}`);
+    }
+    // What the run logged goes with every failure below: on a busy machine, it says what happened.
+    const log = stdout.split('\n').filter((l) => l.startsWith('[bench]')).join('\n');
     const { results } = JSON.parse(fs.readFileSync(out, 'utf8')) as { results: { name: string; figures: Record<string, number> }[] };
-    expect(results.map((r) => r.name)).toEqual(['Pamoja', 'Pamoja GATE=off']);
-    for (const { figures } of results) {
+    expect(results.map((r) => r.name), log).toEqual(['Pamoja', 'Pamoja GATE=off']);
+    for (const { name, figures } of results) {
       for (const key of [
         'memPerConnKB', 'memPerDocKB', 'manyP50', 'manyP99', 'manyServerCpu', 'rssManyMB', 'rssManyPeakMB', 'rssManyHeldMB', 'hotP50', 'hotP99', 'ingestPerSec', 'cpuUsPerUpdate',
         'bundleMs', 'openColdMs', 'openWarmMs', 'coldStartMs', 'manyDelivered', 'hotDelivered', 'ingestAcks', 'ingestSent',
       ]) {
-        expect(Number.isFinite(figures[key]), key).toBe(true);
+        expect(Number.isFinite(figures[key]), `${name} ${key}\n${log}`).toBe(true);
       }
-      // The fan-out runs' messages arrived (counted by send time, so a one-second run's edges can
-      // tip the share a little either way), and every ingest update was acknowledged (the count can
-      // include a writer's first sync message, answered after its connection was ready).
-      expect(figures.manyDelivered).toBeGreaterThan(0.98);
-      expect(figures.hotDelivered).toBeGreaterThan(0.98);
-      expect(figures.ingestAcks).toBeGreaterThanOrEqual(figures.ingestSent!);
-      expect(figures.ingestAcks).toBeLessThanOrEqual(figures.ingestSent! + 2);
+      // Every fan-out message sent while measuring arrived, once (the runs wait for late ones, so a
+      // busy machine makes them slow, not lost; one message in 200 either way allows for a send
+      // timed exactly at the start of measuring). Every ingest update was acknowledged (the count
+      // can include a writer's first sync message, answered after its connection was ready).
+      for (const key of ['manyDelivered', 'hotDelivered']) {
+        expect(figures[key], `${name} ${key}\n${log}`).toBeGreaterThan(0.995);
+        expect(figures[key], `${name} ${key}\n${log}`).toBeLessThan(1.005);
+      }
+      expect(figures.ingestAcks, log).toBeGreaterThanOrEqual(figures.ingestSent!);
+      expect(figures.ingestAcks, log).toBeLessThanOrEqual(figures.ingestSent! + 2);
     }
     expect(stdout).toMatch(/Issue targets for Pamoja \(gate on\):/);
     expect(stdout).not.toMatch(/\| +n\/a +\| +n\/a +\|/);

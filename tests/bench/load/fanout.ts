@@ -9,11 +9,18 @@
 // same reason a writer's sets after its first are encoded without its copy (KeySetter).
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { KeySetter, TIMED_KEYS, encodeTs, latencyMs, nowMs, timestampsIn, vitals } from './workload.js';
+import * as Y from 'yjs';
+import { KeySetter, TIMED_KEYS, encodeTs, nowMs, readUpdate, vitals } from './workload.js';
 import type { OpenRoom } from './rooms.js';
 
 /** Time between the load process's full collection and the start of measuring. */
 const SETTLE_MS = 500;
+/** After the last send: wait at least this long for the last messages (every server alike)... */
+const DRAIN_MIN_MS = 1500;
+/** ...then on while they still come in, until none has come for this long... */
+const DRAIN_IDLE_MS = 2000;
+/** ...or this long after the last send at most. */
+const DRAIN_MAX_MS = 20_000;
 
 export interface FanoutParams {
   /** Updates per second this process sends, spread over its writers. */
@@ -28,33 +35,91 @@ export interface FanoutParams {
 
 export interface FanoutResult {
   sent: number;
+  /** Messages the receivers should have had: one per other connection in the room, per update sent while measuring. */
   expected: number;
+  /** How long after the last send the last counted message came in (ms). */
+  drainedMs: number;
+  /** Of the samples, those brought by a later set of the same writer (see fanout()). */
+  superseded: number;
+  /** Receivers that missed one of a writer's updates (its later ones then count for nothing). */
+  missed: number;
+  /** Connections the server closed during the run, as `code reason` with how many: none is expected. */
+  closed: Record<string, number>;
   samples: number[];
   /** This load process's own event-loop delay while measuring (ms): its stalls are in the samples too. */
   loopP99: number;
   loopMax: number;
 }
 
+/** One writer's sends in a run: the value each set carried, and when it was sent (this process's clock). */
+interface WriterLog {
+  index: number;
+  clientId: number;
+  sentAt: number[];
+}
+
 export async function fanout(rooms: OpenRoom[], p: FanoutParams): Promise<FanoutResult> {
   let measureFrom = Infinity;
+  let lastArrival = 0;
+  let superseded = 0;
+  let missed = 0;
   const samples: number[] = [];
   let expected = 0;
   const writers: { set: (v: number) => void; receivers: number }[] = [];
   const offs: (() => void)[] = [];
   for (const room of rooms) {
+    // Which writer sent each value, and which of its sends it was. A server may apply several of one
+    // writer's updates together (Pamoja does with messages that arrive together, after the network or
+    // the server was held up) and pass on only the last value, as Yjs encodes the whole transaction:
+    // a receiver that gets a writer's set has then also been brought past its earlier ones, which
+    // count as delivered at that moment. Samples are counted by send time, as `expected` is.
+    const sentValues = new Map<number, { log: WriterLog; seq: number }>();
+    const logs: WriterLog[] = [];
+    const byClient = new Map<number, WriterLog>();
     room.conns.forEach((c, i) => {
+      const seen: number[] = [];
+      // Where each writer's next struct must start for this receiver; a writer whose update it missed
+      // (a gap that a later one does not fill) brings it nothing more: a Yjs client would wait for the gap.
+      const next = new Map<number, number>();
+      const stuck = new Set<number>();
       c.onRemote = (update) => {
         const at = nowMs();
-        if (at < measureFrom) return;
-        for (const v of timestampsIn(update, c.doc.clientID)) samples.push(latencyMs(v, at));
+        const { timestamps, ranges } = readUpdate(update, c.doc.clientID);
+        for (const [client, r] of ranges) {
+          if (!byClient.has(client) || stuck.has(client)) continue;
+          const from = next.get(client) ?? Y.getState(c.doc.store, client);
+          if (r.from > from || !r.whole) {
+            stuck.add(client);
+            missed++;
+          } else next.set(client, Math.max(from, r.to));
+        }
+        for (const v of timestamps) {
+          const sent = sentValues.get(v);
+          if (!sent || stuck.has(sent.log.clientId)) continue;
+          const { log, seq } = sent;
+          for (let k = (seen[log.index] ?? -1) + 1; k <= seq; k++) {
+            if (log.sentAt[k]! < measureFrom) continue;
+            samples.push(at - log.sentAt[k]!);
+            if (k < seq) superseded++;
+            lastArrival = at;
+          }
+          seen[log.index] = Math.max(seen[log.index] ?? -1, seq);
+        }
       };
       offs.push(() => (c.onRemote = null));
       if (i < Math.min(p.writersPerRoom, TIMED_KEYS.length)) {
         const key = TIMED_KEYS[i]!;
         const map = vitals(c.doc, room.spec.visitId);
+        const log: WriterLog = { index: logs.length, clientId: c.doc.clientID, sentAt: [] };
+        logs.push(log);
+        byClient.set(log.clientId, log);
         // The first set goes through the writer's copy of the record; later ones are encoded alone.
         let setter: KeySetter | null = null;
-        const set = (v: number): void => {
+        const set = (at: number): void => {
+          let v = encodeTs(at);
+          while (sentValues.has(v)) v = encodeTs((at += 0.001)); // two sends in the same microsecond
+          sentValues.set(v, { log, seq: log.sentAt.length });
+          log.sentAt.push(at);
           if (setter) {
             c.sendUpdate(setter.set(v));
             return;
@@ -93,7 +158,7 @@ export async function fanout(rooms: OpenRoom[], p: FanoutParams): Promise<Fanout
       for (let i = 0; i < due && writers.length; i++) {
         const w = writers[next++ % writers.length]!;
         const at = nowMs();
-        w.set(encodeTs(at));
+        w.set(at);
         sent++;
         if (at >= measureFrom) expected += w.receivers;
       }
@@ -102,7 +167,20 @@ export async function fanout(rooms: OpenRoom[], p: FanoutParams): Promise<Fanout
   clearTimeout(measuring);
   clearTimeout(collecting);
   loop.disable();
-  await new Promise((r) => setTimeout(r, 1500)); // let the last ones arrive
+  // The last ones to arrive. On a machine busy with other work a server or a load process can be held
+  // up for seconds; what the run reports as not delivered must be lost, not late.
+  const lastSend = nowMs();
+  await new Promise((r) => setTimeout(r, DRAIN_MIN_MS));
+  while (samples.length < expected && nowMs() - lastSend < DRAIN_MAX_MS && nowMs() - Math.max(lastArrival, lastSend) < DRAIN_IDLE_MS) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   for (const off of offs) off();
-  return { sent, expected, samples, loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
+  const closed: Record<string, number> = {};
+  for (const c of rooms.flatMap((r) => r.conns)) {
+    if (!c.closedWith) continue;
+    const k = `${c.closedWith.code} ${c.closedWith.reason}`.trim();
+    closed[k] = (closed[k] ?? 0) + 1;
+  }
+  const drainedMs = Math.max(0, lastArrival - lastSend);
+  return { sent, expected, drainedMs, superseded, missed, closed, samples, loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
 }

@@ -36,22 +36,39 @@ const WRAP_MS = 100_000;
 
 const TIMED = new Set<string>(TIMED_KEYS);
 
+/** What a fan-out receiver reads from an update it is sent. */
+export interface ReadUpdate {
+  /** The timestamps set by others (see readUpdate). */
+  timestamps: number[];
+  /** Per client, the clock range its structs cover, and whether they cover all of it. */
+  ranges: Map<number, { from: number; to: number; whole: boolean }>;
+}
+
 /**
- * The timestamps an update carries, read from the update itself without applying it to a document.
- * In a fan-out run every update sets one vital sign to a timestamp. Only a key's first set names the
- * key in the update (later ones name the value they replace, which only a document could resolve), so
- * any single number set under a map by another client counts, unless the update names another key.
+ * Reads an update without applying it to a document. In a fan-out run every update sets one vital
+ * sign to a timestamp. Only a key's first set names the key in the update (later ones name the value
+ * they replace, which only a document could resolve), so any single number set under a map by another
+ * client counts, unless the update names another key.
+ * The clock ranges tell a value that was overwritten before it was sent on (still there, collected,
+ * in the range of the update that overwrote it) from one that never arrived (a gap in the range).
  */
-export function timestampsIn(update: Uint8Array, ownClientId: number): number[] {
-  const out: number[] = [];
+export function readUpdate(update: Uint8Array, ownClientId: number): ReadUpdate {
+  const timestamps: number[] = [];
+  const ranges: ReadUpdate['ranges'] = new Map();
   for (const s of Y.decodeUpdate(update).structs) {
+    const r = ranges.get(s.id.client);
+    if (!r) ranges.set(s.id.client, { from: s.id.clock, to: s.id.clock + s.length, whole: !(s instanceof Y.Skip) });
+    else {
+      if (s.id.clock !== r.to || s instanceof Y.Skip) r.whole = false;
+      r.to = s.id.clock + s.length;
+    }
     if (!(s instanceof Y.Item) || !(s.content instanceof Y.ContentAny) || s.content.arr.length !== 1) continue;
     if (s.id.client === ownClientId) continue; // the y-websocket server echoes a writer's own update
     if (s.parentSub !== null && !TIMED.has(s.parentSub)) continue;
     const v = s.content.arr[0];
-    if (typeof v === 'number') out.push(v);
+    if (typeof v === 'number') timestamps.push(v);
   }
-  return out;
+  return { timestamps, ranges };
 }
 
 /** Yjs's content type number for ContentAny (a JSON-like value), and its struct info bits. */
@@ -115,11 +132,6 @@ export const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /** The send time as a value in 0..100 (seconds within a 100 s window, microsecond precision). */
 export const encodeTs = (ms: number): number => (ms % WRAP_MS) / 1000;
-
-export function latencyMs(value: number, at: number): number {
-  const sent = value * 1000;
-  return (((at % WRAP_MS) - sent) % WRAP_MS + WRAP_MS) % WRAP_MS;
-}
 
 /** A tablet's offline shift: `edits` separate changes to vitals, triage and the nurse's assessment. */
 export function offlineShift(doc: Y.Doc, visitId: string, edits: number, rand: () => number = Math.random): void {
