@@ -14,20 +14,22 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 /** The node flags and environment of `npm start`, used on this run's copy of the same bundle. */
 const START = serverStartCommand();
 
-
 export class ServerProc {
   proc: ChildProcess | null = null;
   readonly base: string;
   stderr = '';
   starts = 0;
 
-  private constructor(readonly port: number, readonly dataDir: string, private readonly env: Record<string, string>) {
+  private constructor(
+    readonly port: number, readonly dataDir: string, private readonly env: Record<string, string>, private readonly nodeFlags: string[],
+  ) {
     this.base = `http://127.0.0.1:${port}`;
   }
 
-  static async create(env: Record<string, string> = {}): Promise<ServerProc> {
+  /** `nodeFlags` go before `npm start`'s own (the soak adds the bench's full-collection-on-signal preload). */
+  static async create(env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<ServerProc> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pamoja-fault-'));
-    const s = new ServerProc(await freePort(), dir, env);
+    const s = new ServerProc(await freePort(), dir, env, nodeFlags);
     await s.start();
     return s;
   }
@@ -37,7 +39,7 @@ export class ServerProc {
   }
 
   async start(): Promise<void> {
-    const proc = spawn(process.execPath, [...START.nodeFlags, await serverBundle()], {
+    const proc = spawn(process.execPath, [...this.nodeFlags, ...START.nodeFlags, await serverBundle()], {
       cwd: ROOT,
       env: {
         ...process.env, ...START.env, PORT: String(this.port), HOST: '127.0.0.1', DATA_DIR: this.dataDir, LOG_LEVEL: 'error',

@@ -1,8 +1,18 @@
 // The soak engine: clients come and go across many records for minutes at a steady edit rate while
 // the server's RSS (/proc), its own event-loop lag (from its metrics) and responsiveness (/healthz
 // round trip, which waits behind the event loop) are sampled; afterwards every record must be unloaded once its clients are gone.
+//
+// Patients come and go too, as in a clinic's day: every record is edited for a while (`recordLife`
+// seconds on average), then a newly registered patient takes its place. A record that were edited
+// for ever would grow for ever (every edit stays in it), and the memory of records held open would
+// grow with it; with patients turning over, what the open records hold levels off and a server that
+// keeps nothing it should not stays flat. Memory is also read the way it is left: after a full
+// garbage collection (the bench's preload, on SIGUSR2) with no one connected and every record
+// unloaded, before the clients come and after they have gone.
 
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { FaultClient } from './fault-client.js';
 import { ServerProc } from './server-proc.js';
 import { randomEdit } from './random-edits.js';
@@ -18,6 +28,8 @@ export interface SoakOptions {
   stay: number;
   sampleMs: number;
   seed: number;
+  /** Seconds a record is edited, on average, before a new patient takes its place (0: the same records throughout). */
+  recordLife: number;
 }
 
 export interface SoakSample {
@@ -42,6 +54,11 @@ export interface SoakReport {
   lagMaxMs: number;
   roomsAfter: number;
   roomsAtPeak: number;
+  /** Records registered in all, the first ones included. */
+  patients: number;
+  /** What the server held after a full collection with nobody connected and no record loaded: before the clients came, and after they left. */
+  heldBefore: Held;
+  heldAfter: Held;
 }
 
 /** The resolution of the server's event-loop delay monitor (apps/sync-server/src/admin/metrics.ts). */
@@ -49,9 +66,33 @@ const MONITOR_TICK_MS = 10;
 
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+const GC_ON_SIGNAL = path.resolve(import.meta.dirname, '../../bench/gc-on-signal.cjs');
+
+/** What the server holds once it has run a full collection (it runs one on SIGUSR2), in MB. */
+export interface Held {
+  /** The process's resident memory, a second after the collection. */
+  rss: number;
+  /** Live JavaScript objects, compiled code included. */
+  heap: number;
+  /** Memory outside the heap held for JavaScript objects (Buffers and the like), which is given back lazily. */
+  external: number;
+}
+
+async function held(pid: number, report: string): Promise<Held> {
+  fs.rmSync(report, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((r) => setTimeout(r, 1000));
+  const m = JSON.parse(fs.readFileSync(report, 'utf8')) as { heapUsed: number; external: number };
+  const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+  return { rss: mb(rss(pid) * 2 ** 20), heap: mb(m.heapUsed), external: mb(m.external) };
+}
+
 export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {}): Promise<SoakReport> {
   const rand = lcg(o.seed);
-  const server = await ServerProc.create({ RATE_LIMIT_MSGS_PER_SEC: '1000', UNLOAD_DELAY_MS: '1000' });
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pamoja-soak-')), 'gc.json');
+  const server = await ServerProc.create(
+    { RATE_LIMIT_MSGS_PER_SEC: '1000', UNLOAD_DELAY_MS: '1000', GC_REPORT_FILE: report }, ['--expose-gc', '--require', GC_ON_SIGNAL],
+  );
   const clients: { c: FaultClient; visitId: string; since: number }[] = [];
   try {
     const nurse = await server.login('nurse');
@@ -65,7 +106,22 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     };
     await lag(); // starts the server's window
     const rooms: { id: string; visitId: string }[] = [];
-    for (let i = 0; i < o.rooms; i++) rooms.push(await server.newPatient(reception, i));
+    let patients = 0;
+    for (let i = 0; i < o.rooms; i++) rooms.push(await server.newPatient(reception, patients++));
+    const roomsNow = async (): Promise<number> => ((await (await fetch(`${server.base}/healthz`)).json()) as { rooms: number }).rooms;
+    /** Waits up to 15 s for every record to unload; the records still loaded. */
+    const unloaded = async (): Promise<number> => {
+      const end = Date.now() + 15_000;
+      let n = await roomsNow();
+      while (n > 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 200));
+        n = await roomsNow();
+      }
+      return n;
+    };
+    await unloaded(); // registering opened each record
+    const heldBefore = await held(server.proc!.pid!, report);
+    log(`held before: RSS ${heldBefore.rss} MB, JavaScript heap ${heldBefore.heap} MB, external ${heldBefore.external} MB (full collection, no one connected, no record loaded)`);
     const join = (): { c: FaultClient; visitId: string; since: number } => {
       const room = rooms[Math.floor(rand() * rooms.length)]!;
       const c = new FaultClient(server.base, `patient:${room.id}`, nurse);
@@ -78,7 +134,14 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     let edits = 0;
     let nextSample = 0;
     let roomsAtPeak = 0;
+    // One patient leaves and another is registered every recordLife / rooms seconds.
+    const turnoverMs = o.recordLife > 0 ? (o.recordLife * 1000) / o.rooms : Infinity;
+    let nextTurnover = turnoverMs;
     while (Date.now() - t0 < o.seconds * 1000) {
+      while (Date.now() - t0 >= nextTurnover) {
+        nextTurnover += turnoverMs;
+        rooms[Math.floor(rand() * rooms.length)] = await server.newPatient(reception, patients++);
+      }
       const due = Math.floor(((Date.now() - t0) / 1000) * o.rate) - edits;
       for (let k = 0; k < due; k++) {
         const x = clients[Math.floor(rand() * clients.length)]!;
@@ -104,18 +167,14 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
         };
         roomsAtPeak = Math.max(roomsAtPeak, h.rooms);
         samples.push(s);
-        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms rooms=${s.rooms} connections=${s.connections} edits=${edits}`);
+        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms rooms=${s.rooms} connections=${s.connections} edits=${edits} patients=${patients}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
     await Promise.all(clients.map((x) => x.c.stop()));
-    let roomsAfter = -1;
-    const end = Date.now() + 15_000;
-    while (Date.now() < end) {
-      roomsAfter = ((await (await fetch(`${server.base}/healthz`)).json()) as { rooms: number }).rooms;
-      if (roomsAfter === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const roomsAfter = await unloaded();
+    const heldAfter = await held(server.proc!.pid!, report);
+    log(`held after: RSS ${heldAfter.rss} MB, JavaScript heap ${heldAfter.heap} MB, external ${heldAfter.external} MB (full collection, everyone gone, ${roomsAfter} records loaded)`);
     const third = Math.max(1, Math.floor(samples.length / 3));
     const mean = (a: SoakSample[]): number => a.reduce((s, x) => s + x.rssMB, 0) / Math.max(1, a.length);
     const health = samples.map((s) => s.healthMs).sort((a, b) => a - b);
@@ -123,6 +182,7 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
       edits, samples, rssGrowth: mean(samples.slice(-third)) / mean(samples.slice(third, 2 * third)),
       healthP99Ms: health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0, roomsAfter, roomsAtPeak,
       lagP99Ms: Math.max(...samples.map((x) => x.lagP99Ms)), lagMaxMs: Math.max(...samples.map((x) => x.lagMaxMs)),
+      patients, heldBefore, heldAfter,
     };
   } finally {
     await Promise.all(clients.map((x) => x.c.stop()));
