@@ -10,15 +10,14 @@ describe('soak (smoke)', () => {
     expect(r.roomsAtPeak).toBeGreaterThan(0);
     // Patients turned over: one every 0.2 s took a record's place.
     expect(r.patients).toBeGreaterThan(20);
-    // What the server held idle, after a full collection, before and after: read, and plausible.
-    for (const h of [r.heldBefore, r.heldAfter]) {
-      expect(h.rss).toBeGreaterThan(20);
-      expect(h.heap).toBeGreaterThan(1);
-      expect(h.heap).toBeLessThan(h.rss);
+    // What the server held idle, before and after: read, and plausible (a snapshot's objects and code
+    // are parts of V8's heap, which is part of the process).
+    for (const h of [r.heldBefore, r.heldAfter]) expect(h.heap).toBeLessThan(h.rss);
+    for (const o of [r.objectsBefore, r.objectsAfter]) {
+      expect(o.objects).toBeGreaterThan(1);
+      expect(o.code).toBeGreaterThan(0);
+      expect(o.objects + o.code).toBeLessThan(r.heldAfter.heap * 1.5);
     }
-    expect(r.samples.every((s) => s.rssMB > 0)).toBe(true);
-    // The server's own event-loop delay is read in every window.
-    expect(r.samples.every((s) => Number.isFinite(s.lagP99Ms) && s.lagMaxMs >= s.lagP99Ms && s.lagP99Ms >= 0)).toBe(true);
     expect(r.roomsAfter).toBe(0);
   }, 60_000);
 });

@@ -8,7 +8,8 @@
 // grow with it; with patients turning over, what the open records hold levels off and a server that
 // keeps nothing it should not stays flat. Memory is also read the way it is left: after a full
 // garbage collection (the bench's preload, on SIGUSR2) with no one connected and every record
-// unloaded, before the clients come and after they have gone.
+// unloaded, before the clients come and after they have gone, and object by object in heap
+// snapshots: V8's own heap total also grows with the code it compiles under load.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { FaultClient } from './fault-client.js';
 import { ServerProc } from './server-proc.js';
 import { randomEdit } from './random-edits.js';
 import { lcg } from './util.js';
+import { liveBytes } from './heap-snapshot.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -59,6 +61,9 @@ export interface SoakReport {
   /** What the server held after a full collection with nobody connected and no record loaded: before the clients came, and after they left. */
   heldBefore: Held;
   heldAfter: Held;
+  /** Live objects and compiled code in heap snapshots (MB): before (the first process, before it restarted), and after. */
+  objectsBefore: { objects: number; code: number };
+  objectsAfter: { objects: number; code: number };
 }
 
 /** The resolution of the server's event-loop delay monitor (apps/sync-server/src/admin/metrics.ts). */
@@ -70,28 +75,68 @@ const GC_ON_SIGNAL = path.resolve(import.meta.dirname, '../../bench/gc-on-signal
 
 /** What the server holds once it has run a full collection (it runs one on SIGUSR2), in MB. */
 export interface Held {
-  /** The process's resident memory, a second after the collection. */
+  /** The process's resident memory, just after the collection. */
   rss: number;
-  /** Live JavaScript objects, compiled code included. */
+  /** The JavaScript heap in use, by V8's count (compiled code included). */
   heap: number;
   /** Memory outside the heap held for JavaScript objects (Buffers and the like), which is given back lazily. */
   external: number;
 }
 
+/** Node writes a heap snapshot on this signal (--heapsnapshot-signal); the server has no other use for it. */
+const SNAPSHOT_SIGNAL = 'SIGWINCH';
+
+const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+
+async function waitForFile(file: string, what: string): Promise<void> {
+  const end = Date.now() + 60_000;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > end) throw new Error(`the server wrote no ${what} within 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function held(pid: number, report: string): Promise<Held> {
   fs.rmSync(report, { force: true });
   process.kill(pid, 'SIGUSR2');
-  await new Promise((r) => setTimeout(r, 1000));
-  const m = JSON.parse(fs.readFileSync(report, 'utf8')) as { heapUsed: number; external: number };
-  const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
-  return { rss: mb(rss(pid) * 2 ** 20), heap: mb(m.heapUsed), external: mb(m.external) };
+  await waitForFile(report, 'memory report');
+  const m = JSON.parse(fs.readFileSync(report, 'utf8')) as { heapUsed: number; external: number; rss: number };
+  return { rss: mb(m.rss), heap: mb(m.heapUsed), external: mb(m.external) };
+}
+
+/**
+ * Live objects and compiled code in a heap snapshot of the server (node's --heapsnapshot-signal), in
+ * MB. Making one takes memory that the process keeps for a while: RSS read after it means little.
+ */
+async function snapshot(pid: number, dir: string): Promise<{ objects: number; code: number }> {
+  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+  process.kill(pid, SNAPSHOT_SIGNAL);
+  const end = Date.now() + 60_000;
+  let file = '';
+  while (!file) {
+    if (Date.now() > end) throw new Error('the server wrote no heap snapshot within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+    const [f] = fs.readdirSync(dir).filter((x) => x.endsWith('.heapsnapshot'));
+    if (!f) continue;
+    // Node writes the file in place: it is whole once its size stops changing.
+    const size = fs.statSync(path.join(dir, f)).size;
+    await new Promise((r) => setTimeout(r, 500));
+    if (size > 0 && fs.statSync(path.join(dir, f)).size === size) file = path.join(dir, f);
+  }
+  const live = liveBytes(file);
+  fs.rmSync(file);
+  return { objects: mb(live.objects), code: mb(live.code) };
 }
 
 export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {}): Promise<SoakReport> {
   const rand = lcg(o.seed);
-  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pamoja-soak-')), 'gc.json');
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pamoja-soak-'));
+  const report = path.join(scratch, 'gc.json');
+  const snapshots = path.join(scratch, 'snapshots');
+  fs.mkdirSync(snapshots);
   const server = await ServerProc.create(
-    { RATE_LIMIT_MSGS_PER_SEC: '1000', UNLOAD_DELAY_MS: '1000', GC_REPORT_FILE: report }, ['--expose-gc', '--require', GC_ON_SIGNAL],
+    { RATE_LIMIT_MSGS_PER_SEC: '1000', UNLOAD_DELAY_MS: '1000', GC_REPORT_FILE: report },
+    ['--expose-gc', '--require', GC_ON_SIGNAL, `--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshots}`],
   );
   const clients: { c: FaultClient; visitId: string; since: number }[] = [];
   try {
@@ -120,8 +165,15 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
       return n;
     };
     await unloaded(); // registering opened each record
+    // What the server holds idle, object by object. The snapshot takes memory the process keeps, so
+    // the run itself goes on a fresh process on the same data, whose RSS is then sampled.
+    const objectsBefore = await snapshot(server.proc!.pid!, snapshots);
+    await server.kill('SIGTERM');
+    await server.start();
+    await lag();
     const heldBefore = await held(server.proc!.pid!, report);
-    log(`held before: RSS ${heldBefore.rss} MB, JavaScript heap ${heldBefore.heap} MB, external ${heldBefore.external} MB (full collection, no one connected, no record loaded)`);
+    log(`held before: live objects ${objectsBefore.objects} MB, compiled code ${objectsBefore.code} MB (heap snapshot); `
+      + `restarted: RSS ${heldBefore.rss} MB, V8 heap ${heldBefore.heap} MB, external ${heldBefore.external} MB (full collection, no one connected, no record loaded)`);
     const join = (): { c: FaultClient; visitId: string; since: number } => {
       const room = rooms[Math.floor(rand() * rooms.length)]!;
       const c = new FaultClient(server.base, `patient:${room.id}`, nurse);
@@ -174,7 +226,9 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     await Promise.all(clients.map((x) => x.c.stop()));
     const roomsAfter = await unloaded();
     const heldAfter = await held(server.proc!.pid!, report);
-    log(`held after: RSS ${heldAfter.rss} MB, JavaScript heap ${heldAfter.heap} MB, external ${heldAfter.external} MB (full collection, everyone gone, ${roomsAfter} records loaded)`);
+    const objectsAfter = await snapshot(server.proc!.pid!, snapshots);
+    log(`held after: live objects ${objectsAfter.objects} MB, compiled code ${objectsAfter.code} MB (heap snapshot); `
+      + `RSS ${heldAfter.rss} MB, V8 heap ${heldAfter.heap} MB, external ${heldAfter.external} MB (full collection, everyone gone, ${roomsAfter} records loaded)`);
     const third = Math.max(1, Math.floor(samples.length / 3));
     const mean = (a: SoakSample[]): number => a.reduce((s, x) => s + x.rssMB, 0) / Math.max(1, a.length);
     const health = samples.map((s) => s.healthMs).sort((a, b) => a - b);
@@ -182,10 +236,11 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
       edits, samples, rssGrowth: mean(samples.slice(-third)) / mean(samples.slice(third, 2 * third)),
       healthP99Ms: health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0, roomsAfter, roomsAtPeak,
       lagP99Ms: Math.max(...samples.map((x) => x.lagP99Ms)), lagMaxMs: Math.max(...samples.map((x) => x.lagMaxMs)),
-      patients, heldBefore, heldAfter,
+      patients, heldBefore, heldAfter, objectsBefore, objectsAfter,
     };
   } finally {
     await Promise.all(clients.map((x) => x.c.stop()));
     await server.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
