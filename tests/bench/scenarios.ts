@@ -118,6 +118,8 @@ const WARMUP_RUN_MS = 3000;
 /** What the results file keeps of each run (delivery is one figure for all of a scenario's runs). */
 type RunFigures = Omit<FanoutRun, 'delivered' | 'lateMs' | 'closed' | 'superseded' | 'missed'>;
 
+const runFigures = ({ delivered: _, lateMs: _l, closed: _c, superseded: _s, missed: _m, ...r }: FanoutRun): RunFigures => r;
+
 /** One measured fan-out run, with what disturbed it from outside the server. */
 export interface FanoutRun {
   p50: number;
@@ -358,8 +360,8 @@ export class TargetBench {
     const p50 = median(s.runs.map((x) => x.p50));
     const p99 = median(s.runs.map((x) => x.p99));
     const delivered = Math.min(...s.runs.map((x) => x.delivered));
-    const runs = s.runs.map(({ delivered: _, lateMs: _l, closed: _c, superseded: _s, missed: _m, ...r }) => r);
-    const setAside = s.setAside.map(({ delivered: _, lateMs: _l, closed: _c, superseded: _s, missed: _m, ...r }) => r);
+    const runs = s.runs.map(runFigures);
+    const setAside = s.setAside.map(runFigures);
     if (s.kind === 'many') {
       Object.assign(this.f, { manyP50: p50, manyP99: p99, manyDelivered: delivered, manyRuns: runs, manySetAside: setAside });
       this.f.manyServerCpu = median(s.runs.map((x) => x.serverCpu));

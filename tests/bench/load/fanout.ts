@@ -74,7 +74,6 @@ export async function fanout(rooms: OpenRoom[], p: FanoutParams): Promise<Fanout
     // a receiver that gets a writer's set has then also been brought past its earlier ones, which
     // count as delivered at that moment. Samples are counted by send time, as `expected` is.
     const sentValues = new Map<number, { log: WriterLog; seq: number }>();
-    const logs: WriterLog[] = [];
     const byClient = new Map<number, WriterLog>();
     room.conns.forEach((c, i) => {
       const seen: number[] = [];
@@ -110,8 +109,7 @@ export async function fanout(rooms: OpenRoom[], p: FanoutParams): Promise<Fanout
       if (i < Math.min(p.writersPerRoom, TIMED_KEYS.length)) {
         const key = TIMED_KEYS[i]!;
         const map = vitals(c.doc, room.spec.visitId);
-        const log: WriterLog = { index: logs.length, clientId: c.doc.clientID, sentAt: [] };
-        logs.push(log);
+        const log: WriterLog = { index: byClient.size, clientId: c.doc.clientID, sentAt: [] };
         byClient.set(log.clientId, log);
         // The first set goes through the writer's copy of the record; later ones are encoded alone.
         let setter: KeySetter | null = null;
