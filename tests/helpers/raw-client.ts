@@ -1,6 +1,6 @@
 // A bare WebSocket client speaking the y-websocket protocol by hand: for attacks, refusals and acks.
 
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
@@ -24,8 +24,9 @@ export class RawClient {
   closed: { code: number; reason: string } | null = null;
   readonly opened: Promise<void>;
 
-  constructor(base: string, docName: string, token: string, ext = true) {
-    this.ws = new WebSocket(`${wsUrl(base)}/${docName}?token=${encodeURIComponent(token)}${ext ? '&ext=1' : ''}`);
+  /** `options` go to the ws library (a client that does not answer pings: `{ autoPong: false }`). */
+  constructor(base: string, docName: string, token: string, ext = true, options: ClientOptions = {}) {
+    this.ws = new WebSocket(`${wsUrl(base)}/${docName}?token=${encodeURIComponent(token)}${ext ? '&ext=1' : ''}`, options);
     this.ws.binaryType = 'nodebuffer';
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());

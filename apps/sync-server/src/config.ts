@@ -29,6 +29,11 @@ export interface Config {
   logLevel: string;
   /** UNLOAD_DELAY_MS: keep a document in memory this long after its last client leaves. Default 5000. */
   unloadDelayMs: number;
+  /**
+   * HEARTBEAT_MS: ping every connection this often; one that has neither answered the last ping nor
+   * sent anything since is dropped (a tablet gone from the network without closing). Default 30000; 0 = off.
+   */
+  heartbeatMs: number;
   /** ALLOWED_ORIGINS: comma-separated browser origins allowed to open WebSockets; empty = any. */
   allowedOrigins: string[];
   /** BACKUP_DIR: where POST /admin/backups writes. Unset (null): <DATA_DIR>/backups; better another disk. */
@@ -73,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDist: path.resolve(env.WEB_DIST || path.join(repoRoot, 'apps/web/dist')),
     logLevel: env.LOG_LEVEL || 'info',
     unloadDelayMs: num(env, 'UNLOAD_DELAY_MS', 5000),
+    heartbeatMs: num(env, 'HEARTBEAT_MS', 30_000),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     gate: (env.GATE ?? 'on').toLowerCase() !== 'off',
     backupDir: env.BACKUP_DIR ? path.resolve(env.BACKUP_DIR) : null,

@@ -47,6 +47,8 @@ export class Conn {
   readonly awarenessIds = new Set<number>();
   /** Has sent presence that was relayed (its first such message is not charged; see Room.onAwareness). */
   announced = false;
+  /** Sent something or answered a ping since the hub's last heartbeat (see Hub.beat). */
+  heard = true;
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
 

@@ -16,6 +16,7 @@ export class Hub {
   readonly rooms = new Map<string, Room>();
   readonly wss: WebSocketServer;
   private readonly lockTimer: NodeJS.Timeout;
+  private readonly heartbeat: NodeJS.Timeout | null = null;
 
   constructor(private readonly ctx: ServerContext) {
     // Frames up to twice the limit are read and refused with a reason; past that, ws stops reading
@@ -26,6 +27,31 @@ export class Hub {
       for (const r of this.rooms.values()) if (r.locks.expire()) r.broadcastLocks();
     }, 10_000);
     this.lockTimer.unref();
+    if (ctx.config.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), ctx.config.heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  /**
+   * A tablet that leaves the network without closing its connection (out of Wi-Fi range, battery
+   * out) would otherwise stay on the record for as long as TCP keeps the socket: shown as present to
+   * everyone, holding its field locks, keeping the record in memory. Each beat drops the connections
+   * heard nothing from since the last one (no message, no answer to its ping), and pings the others;
+   * browsers and the ws library answer pings by themselves. A dropped tablet reconnects and syncs
+   * when it is back, like after any disconnect.
+   */
+  private beat(): void {
+    for (const c of this.connections()) {
+      if (c.ws.readyState !== c.ws.OPEN) continue;
+      if (!c.heard) {
+        this.ctx.log.info({ user: c.actor.username, device: c.actor.device }, 'no answer to a ping: connection dropped');
+        c.ws.terminate(); // no closing handshake: nobody is there to answer it
+        continue;
+      }
+      c.heard = false;
+      c.ws.ping();
+    }
   }
 
   /** HTTP upgrade on /sync/<docName>?token=...: refused before any WebSocket exists unless all is well. */
@@ -95,12 +121,14 @@ export class Hub {
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(room, conn, data, isBinary));
     ws.on('close', () => this.onClose(room, conn));
+    ws.on('pong', () => (conn.heard = true));
     ws.on('error', (err) => this.ctx.log.warn({ err: err.message, user: actor.username }, 'websocket error'));
     room.join(conn);
   }
 
   private onMessage(room: Room, conn: Conn, data: Buffer, isBinary: boolean): void {
     if (room.broken !== null) return; // its connections are being closed
+    conn.heard = true;
     const m = this.ctx.metrics;
     m.messagesIn++;
     m.bytesIn += data.length;
@@ -197,6 +225,7 @@ export class Hub {
 
   close(): void {
     clearInterval(this.lockTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const c of this.connections()) c.close(CLOSE.serverShutdown, 'Server shutting down');
     for (const room of this.rooms.values()) {
       if (room.unloadTimer) clearTimeout(room.unloadTimer);
