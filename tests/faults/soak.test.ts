@@ -1,5 +1,6 @@
 // Soak smoke: a few seconds of clients moving between records; once they leave, every record unloads.
 // The real soak (minutes, memory flatness) is tests/faults/soak.ts.
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { soakRun } from './lib/soak-run.js';
 
@@ -18,6 +19,15 @@ describe('soak (smoke)', () => {
       expect(o.code).toBeGreaterThan(0);
       expect(o.objects + o.code).toBeLessThan(r.heldAfter.heap * 1.5);
     }
+    // Each window also says what an idle process beside the server saw of its own loop, and what the
+    // kernel counted, so a stall can be told to be the server's or the machine's.
+    expect(r.samples.length).toBeGreaterThan(2);
+    for (const s of r.samples) {
+      expect(s.probeMaxMs).toBeGreaterThanOrEqual(0);
+      expect(s.probeMaxMs).toBeLessThan(s.t * 1000 + 5000);
+      if (fs.existsSync('/proc/pressure/io')) expect(s.machine.ioFull).toBeGreaterThanOrEqual(0);
+    }
+    expect(r.stallsShared).toBeLessThanOrEqual(r.stalls);
     expect(r.roomsAfter).toBe(0);
   }, 60_000);
 });

@@ -19,6 +19,7 @@ import { ServerProc } from './server-proc.js';
 import { randomEdit } from './random-edits.js';
 import { lcg } from './util.js';
 import { liveBytes } from './heap-snapshot.js';
+import { LoopProbe, countersSince, readCounters, type MachineCounters } from './machine.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -43,6 +44,10 @@ export interface SoakSample {
   lagMaxMs: number;
   rooms: number;
   connections: number;
+  /** An idle process's own event-loop delay over the same window (machine.ts): a stall it shares is the machine's. */
+  probeMaxMs: number;
+  /** What the kernel counted over the window (ms): time lost to the host, and stalls on CPU, disk and memory. */
+  machine: MachineCounters;
 }
 
 export interface SoakReport {
@@ -54,6 +59,9 @@ export interface SoakReport {
   /** The worst per-sample p99 and max of the server's event-loop delay. */
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Windows in which the server's loop was held up past STALL_MS, and how many of them the idle probe's was too (past PROBE_STALL_MS). */
+  stalls: number;
+  stallsShared: number;
   roomsAfter: number;
   roomsAtPeak: number;
   /** Records registered in all, the first ones included. */
@@ -68,6 +76,10 @@ export interface SoakReport {
 
 /** The resolution of the server's event-loop delay monitor (apps/sync-server/src/admin/metrics.ts). */
 const MONITOR_TICK_MS = 10;
+/** A window whose longest event-loop delay is past this held a stall. */
+export const STALL_MS = 200;
+/** The idle probe took part in a stall if its own loop was held up this long in the same window. */
+export const PROBE_STALL_MS = 100;
 
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -139,6 +151,7 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     ['--expose-gc', '--require', GC_ON_SIGNAL, `--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshots}`],
   );
   const clients: { c: FaultClient; visitId: string; since: number }[] = [];
+  let probe: LoopProbe | null = null;
   try {
     const nurse = await server.login('nurse');
     const reception = await server.login('reception');
@@ -182,6 +195,8 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     };
     for (let i = 0; i < o.clients; i++) clients.push(join());
     const samples: SoakSample[] = [];
+    probe = await LoopProbe.start();
+    let counters = readCounters();
     const t0 = Date.now();
     let edits = 0;
     let nextSample = 0;
@@ -213,16 +228,24 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
         const h = (await (await fetch(`${server.base}/healthz`)).json()) as { rooms: number; connections: number };
         const healthMs = Math.round((performance.now() - t) * 10) / 10;
         const l = await lag();
-        const s = {
+        const p = await probe.read();
+        const now = readCounters();
+        const machine = countersSince(counters, now);
+        counters = now;
+        const s: SoakSample = {
           t: Math.round((Date.now() - t0) / 1000), rssMB: Math.round(rss(server.proc!.pid!) * 10) / 10, healthMs,
           lagP99Ms: Math.round(l.p99 * 10) / 10, lagMaxMs: Math.round(l.max * 10) / 10, rooms: h.rooms, connections: h.connections,
+          probeMaxMs: Math.round(p.max * 10) / 10, machine,
         };
         roomsAtPeak = Math.max(roomsAtPeak, h.rooms);
         samples.push(s);
-        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms rooms=${s.rooms} connections=${s.connections} edits=${edits} patients=${patients}`);
+        const kernel = Object.entries(machine).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}ms`).join(' ');
+        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms probe max=${s.probeMaxMs}ms ${kernel} `
+          + `rooms=${s.rooms} connections=${s.connections} edits=${edits} patients=${patients}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
+    probe.stop();
     await Promise.all(clients.map((x) => x.c.stop()));
     const roomsAfter = await unloaded();
     const heldAfter = await held(server.proc!.pid!, report);
@@ -232,13 +255,16 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     const third = Math.max(1, Math.floor(samples.length / 3));
     const mean = (a: SoakSample[]): number => a.reduce((s, x) => s + x.rssMB, 0) / Math.max(1, a.length);
     const health = samples.map((s) => s.healthMs).sort((a, b) => a - b);
+    const stalled = samples.filter((s) => s.lagMaxMs > STALL_MS);
     return {
       edits, samples, rssGrowth: mean(samples.slice(-third)) / mean(samples.slice(third, 2 * third)),
       healthP99Ms: health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0, roomsAfter, roomsAtPeak,
       lagP99Ms: Math.max(...samples.map((x) => x.lagP99Ms)), lagMaxMs: Math.max(...samples.map((x) => x.lagMaxMs)),
+      stalls: stalled.length, stallsShared: stalled.filter((s) => s.probeMaxMs > PROBE_STALL_MS).length,
       patients, heldBefore, heldAfter, objectsBefore, objectsAfter,
     };
   } finally {
+    probe?.stop();
     await Promise.all(clients.map((x) => x.c.stop()));
     await server.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
