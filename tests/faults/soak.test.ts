@@ -6,7 +6,7 @@ import { soakRun } from './lib/soak-run.js';
 
 describe('soak (smoke)', () => {
   it('unloads every record once its clients have left, after clients came and went under edits', async () => {
-    const r = await soakRun({ seconds: 4, clients: 20, rooms: 10, rate: 100, stay: 1, sampleMs: 1000, seed: 5, recordLife: 2 });
+    const r = await soakRun({ seconds: 4, clients: 20, rooms: 10, rate: 100, stay: 1, sampleMs: 1000, seed: 5, recordLife: 2, kernelWaits: true });
     expect(r.edits).toBeGreaterThan(200);
     expect(r.roomsAtPeak).toBeGreaterThan(0);
     // Patients turned over: one every 0.2 s took a record's place.
@@ -26,8 +26,11 @@ describe('soak (smoke)', () => {
       expect(s.probeMaxMs).toBeGreaterThanOrEqual(0);
       expect(s.probeMaxMs).toBeLessThan(s.t * 1000 + 5000);
       if (fs.existsSync('/proc/pressure/io')) expect(s.machine.ioFull).toBeGreaterThanOrEqual(0);
+      expect(s.diskWaitMs).toBeGreaterThanOrEqual(0);
+      expect(s.diskWaitMs).toBeLessThan(5000);
     }
     expect(r.stallsShared).toBeLessThanOrEqual(r.stalls);
+    expect(r.diskWaits).toBeDefined();
     expect(r.roomsAfter).toBe(0);
   }, 60_000);
 });

@@ -1,13 +1,17 @@
-// The soak's witnesses for a stall: an idle probe process that times its own event loop, and the
-// kernel's counters. A stall the probe shares with the server is the machine's; these tests show the
-// probe really sees one when its process is held up, and that the counters are read as cumulative ms.
+// The soak's witnesses for a stall: an idle probe process that times its own event loop, the
+// kernel's counters, and a watch on what the server's main thread waits for in the kernel. A stall
+// the probe shares with the server is the machine's; one in which the server waited on the disk is
+// the disk's. These tests show each witness sees what it claims to.
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { LoopProbe, countersSince, readCounters } from '../faults/lib/machine.js';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { countersSince, readCounters, startLoopProbe, watchKernelWaits } from '../faults/lib/machine.js';
 
 describe('soak stall witnesses', () => {
   it('the idle probe reports a stall when its process is held up, and none when it is not', async () => {
-    const probe = await LoopProbe.start();
+    const probe = await startLoopProbe();
     try {
       await new Promise((r) => setTimeout(r, 300));
       const calm = await probe.read();
@@ -40,5 +44,39 @@ describe('soak stall witnesses', () => {
     }
     expect(countersSince({ steal: 10, cpuSome: null, ioFull: 1.4, memSome: 0 }, { steal: 35.6, cpuSome: 5, ioFull: 3, memSome: 0 }))
       .toEqual({ steal: 26, cpuSome: null, ioFull: 2, memSome: 0 });
+  });
+});
+
+describe('kernel wait watch', () => {
+  const stacksReadable = ((): boolean => {
+    try {
+      return fs.readFileSync('/proc/self/stack', 'utf8').length > 0;
+    } catch {
+      return false;
+    }
+  })();
+
+  it('sees a thread waiting on the disk, and where, and nothing from a thread that only sleeps', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pamoja-kw-')), 'f');
+    // One process fsyncs a file over and over (it waits on the disk most of the time), one sleeps.
+    const syncer = spawn(process.execPath, ['-e', `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(file)},'w');const b=Buffer.alloc(4096,1);for(;;){fs.writeSync(fd,b,0,4096,0);fs.fsyncSync(fd);}`]);
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const [a, b] = await Promise.all([watchKernelWaits(syncer.pid!), watchKernelWaits(sleeper.pid!)]);
+      await new Promise((r) => setTimeout(r, 1500));
+      const [busy, idle] = await Promise.all([a.read(), b.read()]);
+      a.stop();
+      b.stop();
+      expect(busy.samples).toBeGreaterThan(100);
+      expect(busy.share).toBeGreaterThan(0.1);
+      expect(busy.longestMs).toBeGreaterThan(0);
+      if (stacksReadable) expect(busy.stacks[0]!.stack).toMatch(/sync/);
+      expect(idle.samples).toBeGreaterThan(100);
+      expect(idle.share).toBe(0);
+      expect(idle.stacks).toEqual([]);
+    } finally {
+      syncer.kill();
+      sleeper.kill();
+    }
   });
 });

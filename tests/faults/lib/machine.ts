@@ -48,32 +48,32 @@ export function countersSince(a: MachineCounters, b: MachineCounters): MachineCo
   return { steal: d(a.steal, b.steal), cpuSome: d(a.cpuSome, b.cpuSome), ioFull: d(a.ioFull, b.ioFull), memSome: d(a.memSome, b.memSome) };
 }
 
-/** An idle process beside the server that measures only its own event-loop delay (loop-probe.cjs). */
-export class LoopProbe {
+/** A helper process that answers each 'read' message with what it saw since the last one. */
+class Witness<T> {
   private constructor(private readonly child: ChildProcess) {}
+
+  static async start<T>(script: string, args: string[] = []): Promise<Witness<T>> {
+    // Plain node: the helpers are CommonJS and need none of the parent's loaders.
+    const child = fork(path.join(import.meta.dirname, script), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    const w = new Witness<T>(child);
+    await w.read(); // starts its first window
+    return w;
+  }
 
   get pid(): number {
     return this.child.pid!;
   }
 
-  static async start(): Promise<LoopProbe> {
-    const child = fork(path.join(import.meta.dirname, 'loop-probe.cjs'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    const probe = new LoopProbe(child);
-    await probe.read(); // starts its first window
-    return probe;
-  }
-
-  /** The probe's event-loop delay (ms beyond its 10 ms tick) since the last read. */
-  read(): Promise<{ p99: number; max: number }> {
+  read(): Promise<T> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('the loop probe did not answer within 10 s')), 10_000);
+      const t = setTimeout(() => reject(new Error(`the helper process did not answer within 10 s`)), 10_000);
       this.child.once('message', (m) => {
         clearTimeout(t);
-        resolve(m as { p99: number; max: number });
+        resolve(m as T);
       });
       this.child.send('read');
     });
@@ -84,3 +84,23 @@ export class LoopProbe {
     this.child.kill();
   }
 }
+
+/** An idle process beside the server that measures only its own event-loop delay (loop-probe.cjs): ms beyond its 10 ms tick. */
+export type LoopProbe = Witness<{ p99: number; max: number }>;
+export const startLoopProbe = (): Promise<LoopProbe> => Witness.start('loop-probe.cjs');
+
+/** What the server's main thread waited for in the kernel over a window (kernel-waits.cjs). */
+export interface KernelWaits {
+  /** Share of the window it spent in uninterruptible sleep (waiting on the disk). */
+  share: number;
+  /** How many times it looked (about every 2 ms). */
+  samples: number;
+  /** The longest such wait, and the kernel stack most seen in it (innermost first). */
+  longestMs: number;
+  longestStack: string | null;
+  /** The stacks most waited in, with how many looks found the thread there. */
+  stacks: { stack: string; samples: number }[];
+}
+export type KernelWaitWatch = Witness<KernelWaits>;
+/** Watches the main thread of `pid`; the kernel stacks need root, the rest does not. */
+export const watchKernelWaits = (pid: number): Promise<KernelWaitWatch> => Witness.start('kernel-waits.cjs', [String(pid)]);

@@ -19,7 +19,7 @@ import { ServerProc } from './server-proc.js';
 import { randomEdit } from './random-edits.js';
 import { lcg } from './util.js';
 import { liveBytes } from './heap-snapshot.js';
-import { LoopProbe, countersSince, readCounters, type MachineCounters } from './machine.js';
+import { countersSince, readCounters, startLoopProbe, watchKernelWaits, type KernelWaitWatch, type LoopProbe, type MachineCounters } from './machine.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -33,6 +33,8 @@ export interface SoakOptions {
   seed: number;
   /** Seconds a record is edited, on average, before a new patient takes its place (0: the same records throughout). */
   recordLife: number;
+  /** Also watch what the server's main thread waits for in the kernel (machine.ts; stacks need root). */
+  kernelWaits?: boolean;
 }
 
 export interface SoakSample {
@@ -48,6 +50,10 @@ export interface SoakSample {
   probeMaxMs: number;
   /** What the kernel counted over the window (ms): time lost to the host, and stalls on CPU, disk and memory. */
   machine: MachineCounters;
+  /** With `kernelWaits`: time the server's main thread slept waiting on the disk, its longest wait, and where. */
+  diskWaitMs?: number;
+  diskWaitLongestMs?: number;
+  diskWaitLongestStack?: string | null;
 }
 
 export interface SoakReport {
@@ -72,6 +78,8 @@ export interface SoakReport {
   /** Live objects and compiled code in heap snapshots (MB): before (the first process, before it restarted), and after. */
   objectsBefore: { objects: number; code: number };
   objectsAfter: { objects: number; code: number };
+  /** With `kernelWaits`: the kernel stacks the server's main thread waited on the disk in, most time first (ms, estimated). */
+  diskWaits?: { stack: string; ms: number }[];
 }
 
 /** The resolution of the server's event-loop delay monitor (apps/sync-server/src/admin/metrics.ts). */
@@ -152,6 +160,8 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
   );
   const clients: { c: FaultClient; visitId: string; since: number }[] = [];
   let probe: LoopProbe | null = null;
+  let kernel: KernelWaitWatch | null = null;
+  const diskWaits = new Map<string, number>();
   try {
     const nurse = await server.login('nurse');
     const reception = await server.login('reception');
@@ -195,7 +205,9 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
     };
     for (let i = 0; i < o.clients; i++) clients.push(join());
     const samples: SoakSample[] = [];
-    probe = await LoopProbe.start();
+    probe = await startLoopProbe();
+    if (o.kernelWaits) kernel = await watchKernelWaits(server.proc!.pid!);
+    let windowStart = performance.now();
     let counters = readCounters();
     const t0 = Date.now();
     let edits = 0;
@@ -232,20 +244,28 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
         const now = readCounters();
         const machine = countersSince(counters, now);
         counters = now;
+        const k = kernel ? await kernel.read() : null;
+        const windowMs = performance.now() - windowStart;
+        windowStart = performance.now();
+        if (k) for (const x of k.stacks) diskWaits.set(x.stack, (diskWaits.get(x.stack) ?? 0) + (x.samples / Math.max(1, k.samples)) * windowMs);
         const s: SoakSample = {
           t: Math.round((Date.now() - t0) / 1000), rssMB: Math.round(rss(server.proc!.pid!) * 10) / 10, healthMs,
           lagP99Ms: Math.round(l.p99 * 10) / 10, lagMaxMs: Math.round(l.max * 10) / 10, rooms: h.rooms, connections: h.connections,
           probeMaxMs: Math.round(p.max * 10) / 10, machine,
+          ...(k ? { diskWaitMs: Math.round(k.share * windowMs), diskWaitLongestMs: k.longestMs, diskWaitLongestStack: k.longestStack } : {}),
         };
         roomsAtPeak = Math.max(roomsAtPeak, h.rooms);
         samples.push(s);
-        const kernel = Object.entries(machine).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}ms`).join(' ');
-        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms probe max=${s.probeMaxMs}ms ${kernel} `
+        const counted = Object.entries(machine).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}ms`).join(' ');
+        const disk = k ? ` disk wait=${s.diskWaitMs}ms longest=${s.diskWaitLongestMs}ms` : '';
+        log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms probe max=${s.probeMaxMs}ms ${counted}${disk} `
           + `rooms=${s.rooms} connections=${s.connections} edits=${edits} patients=${patients}`);
+        if (k && s.lagMaxMs > STALL_MS) log(`  stalled; the main thread's longest wait on the disk (${k.longestMs} ms) was in ${k.longestStack}`);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
     probe.stop();
+    kernel?.stop();
     await Promise.all(clients.map((x) => x.c.stop()));
     const roomsAfter = await unloaded();
     const heldAfter = await held(server.proc!.pid!, report);
@@ -262,9 +282,11 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
       lagP99Ms: Math.max(...samples.map((x) => x.lagP99Ms)), lagMaxMs: Math.max(...samples.map((x) => x.lagMaxMs)),
       stalls: stalled.length, stallsShared: stalled.filter((s) => s.probeMaxMs > PROBE_STALL_MS).length,
       patients, heldBefore, heldAfter, objectsBefore, objectsAfter,
+      ...(kernel ? { diskWaits: [...diskWaits.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([stack, ms]) => ({ stack, ms: Math.round(ms) })) } : {}),
     };
   } finally {
     probe?.stop();
+    kernel?.stop();
     await Promise.all(clients.map((x) => x.c.stop()));
     await server.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
