@@ -42,6 +42,8 @@ const pamoja = (gate: boolean): Target => ({
       // The load generator multiplexes a clinic's worth of clients; the per-connection budget is
       // for one human's tablet, so it is raised here (and only here).
       RATE_LIMIT_MSGS_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000',
+      // Its 2,000 connections all sign in as one nurse; a clinic's would be many people.
+      MAX_CONNECTIONS_PER_USER: '0',
       // The environment `npm start` sets (README "Memory").
       ...START.env,
     },

@@ -34,6 +34,11 @@ export interface Config {
    * sent anything since is dropped (a tablet gone from the network without closing). Default 30000; 0 = off.
    */
   heartbeatMs: number;
+  /**
+   * MAX_CONNECTIONS_PER_USER: open WebSocket connections one account may hold at once (all its devices
+   * and records together); past it an upgrade is refused with 429. Default 500; 0 = no limit.
+   */
+  maxConnectionsPerUser: number;
   /** ALLOWED_ORIGINS: comma-separated browser origins allowed to open WebSockets; empty = any. */
   allowedOrigins: string[];
   /** BACKUP_DIR: where POST /admin/backups writes. Unset (null): <DATA_DIR>/backups; better another disk. */
@@ -79,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     unloadDelayMs: num(env, 'UNLOAD_DELAY_MS', 5000),
     heartbeatMs: num(env, 'HEARTBEAT_MS', 30_000),
+    maxConnectionsPerUser: num(env, 'MAX_CONNECTIONS_PER_USER', 500),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     gate: (env.GATE ?? 'on').toLowerCase() !== 'off',
     backupDir: env.BACKUP_DIR ? path.resolve(env.BACKUP_DIR) : null,

@@ -17,6 +17,8 @@ export class Hub {
   readonly wss: WebSocketServer;
   private readonly lockTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout | null = null;
+  /** Open connections by user id, for MAX_CONNECTIONS_PER_USER. */
+  private readonly perUser = new Map<string, number>();
 
   constructor(private readonly ctx: ServerContext) {
     // Frames up to twice the limit are read and refused with a reason; past that, ws stops reading
@@ -84,6 +86,15 @@ export class Hub {
       ip: req.socket.remoteAddress ?? null,
       userAgent: (req.headers['user-agent'] ?? '').slice(0, 300) || null,
     };
+    // One account's connections are bounded, so a stolen or misused token cannot take the server's
+    // memory by opening connections to every record. One login shared by a ward's tablets stays well
+    // within the default.
+    const limit = this.ctx.config.maxConnectionsPerUser;
+    if (limit > 0 && (this.perUser.get(session.user.id) ?? 0) >= limit) {
+      this.ctx.log.warn({ user: session.user.username, limit }, 'too many connections for one account');
+      this.ctx.audit.record(actor, [{ action: 'CONNECT', outcome: 'denied', path: docName, detail: `over ${limit} open connections for this account` }]);
+      return refuse(429, `Too many connections for this account (at most ${limit} at once)`);
+    }
     const ext = url.searchParams.get('ext') === '1';
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, docName, actor, session.tokenHash, ext));
   }
@@ -119,6 +130,7 @@ export class Hub {
       return;
     }
     ws.binaryType = 'nodebuffer';
+    this.perUser.set(actor.userId, (this.perUser.get(actor.userId) ?? 0) + 1);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(room, conn, data, isBinary));
     ws.on('close', () => this.onClose(room, conn));
     ws.on('pong', () => (conn.heard = true));
@@ -184,6 +196,9 @@ export class Hub {
   }
 
   private onClose(room: Room, conn: Conn): void {
+    const open = (this.perUser.get(conn.actor.userId) ?? 1) - 1;
+    if (open > 0) this.perUser.set(conn.actor.userId, open);
+    else this.perUser.delete(conn.actor.userId);
     room.leave(conn);
     if (room.conns.size === 0 && !room.unloadTimer) {
       room.unloadTimer = setTimeout(() => this.unload(room), this.ctx.config.unloadDelayMs);

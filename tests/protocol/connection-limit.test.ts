@@ -1,0 +1,81 @@
+// One account may hold only so many open connections at once (MAX_CONNECTIONS_PER_USER), so a stolen
+// or misused token cannot take the server's memory by opening connections to every record. Past the
+// limit an upgrade is refused with 429 and a reason, and audited; everyone else goes on, and the
+// account gets its places back as its connections close.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { docNameFor } from '@pamoja/schema';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { api, connectStock, login, testServer, until, wsUrl } from '../helpers/server.js';
+
+const LIMIT = 5;
+let srv: RunningServer;
+let nurse: string;
+let records: string[];
+
+beforeAll(async () => {
+  srv = await testServer({ maxConnectionsPerUser: LIMIT });
+  nurse = await login(srv.url, 'nurse');
+  records = (await api<{ id: string }[]>(srv.url, nurse, 'GET', '/api/patients')).body.map((p) => docNameFor(p.id));
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+/** Opens a connection; resolves with it once open, or with the HTTP status and body of a refused upgrade. */
+function open(docName: string, token: string): Promise<{ ws: WebSocket } | { status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${wsUrl(srv.url)}/${docName}?token=${encodeURIComponent(token)}`);
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', (e) => reject(e));
+  });
+}
+
+const nurseConnections = (): number => srv.hub.connections().filter((c) => c.actor.username === 'nurse').length;
+
+describe('connections per account', () => {
+  it('past the limit an upgrade is refused with a reason and audited; others still connect; a closed one frees its place', async () => {
+    const held: WebSocket[] = [];
+    for (let i = 0; i < LIMIT; i++) {
+      const r = await open(records[i % records.length]!, nurse);
+      expect('ws' in r).toBe(true);
+      if ('ws' in r) held.push(r.ws);
+    }
+    const refused = await open(records[0]!, nurse);
+    expect(refused).toEqual({ status: 429, body: `Too many connections for this account (at most ${LIMIT} at once)` });
+    srv.ctx.queue.flush();
+    const row = srv.ctx.db.prepare("SELECT username, outcome, path, detail FROM audit WHERE action = 'CONNECT' AND outcome = 'denied' ORDER BY id DESC LIMIT 1").get();
+    expect(row).toEqual({ username: 'nurse', outcome: 'denied', path: records[0], detail: `over ${LIMIT} open connections for this account` });
+
+    // A colleague is not held back by the nurse's connections, and syncs.
+    const clinician = await connectStock(srv.url, records[0]!, 'clinician');
+    expect(clinician.provider.wsconnected).toBe(true);
+    clinician.provider.destroy();
+
+    // The nurse closes one tab: its place is free again.
+    held.pop()!.close();
+    await until(() => nurseConnections() === LIMIT - 1, 5000, 'the server to see the tab closed');
+    const again = await open(records[1]!, nurse);
+    expect('ws' in again).toBe(true);
+    if ('ws' in again) held.push(again.ws);
+    for (const ws of held) ws.close();
+    await until(() => nurseConnections() === 0, 5000, 'all closed');
+  });
+
+  it('a burst of upgrades at once gets exactly the limit in, the rest refused, and the server answers throughout', async () => {
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => open(records[i % records.length]!, nurse)));
+    const accepted = results.filter((r): r is { ws: WebSocket } => 'ws' in r);
+    expect(accepted).toHaveLength(LIMIT);
+    expect(results.filter((r) => 'status' in r && r.status === 429)).toHaveLength(60 - LIMIT);
+    expect(nurseConnections()).toBe(LIMIT);
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    for (const r of accepted) r.ws.close();
+    await until(() => nurseConnections() === 0, 5000, 'all closed');
+  });
+});
