@@ -20,23 +20,44 @@ const readOr = (f) => {
   }
 };
 
-/** The stack, innermost first, without addresses: "ext4_block_write_begin < ... < __x64_sys_pwrite64". */
-function where() {
-  const stack = readOr(`${dir}/stack`);
+/** A thread's stack, innermost first, without addresses: "ext4_block_write_begin < ... < __x64_sys_pwrite64". */
+function where(taskDir) {
+  const stack = readOr(`${taskDir}/stack`);
   const frames = stack
     ? stack.split('\n').map((l) => l.replace(/^\[<[0-9a-f]+>\] /, '').replace(/\+0x.*$/, '')).filter((f) => f && !f.startsWith('entry_SYSCALL') && f !== 'do_syscall_64')
-    : [readOr(`${dir}/wchan`) || '?'];
+    : [readOr(`${taskDir}/wchan`) || '?'];
   return frames.slice(0, 10).join(' < ');
 }
 
+const stateOf = (stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+
+/** The process's other threads (libuv's pool, V8's helpers) waiting in the kernel at the same moment. */
+function othersWaiting() {
+  const out = [];
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    if (Number(tid) === pid) continue;
+    const stat = readOr(`/proc/${pid}/task/${tid}/stat`);
+    if (stat && stateOf(stat) === 'D') out.push(where(`/proc/${pid}/task/${tid}`));
+  }
+  return out;
+}
+
 let window = { samples: 0, waits: 0, longestMs: 0, byStack: new Map() };
-let episode = null; // { start, stacks: Map }
+let episode = null; // { start, stacks: Map, others: Map }
 
 function endEpisode(now) {
   const ms = now - episode.start;
   if (ms > window.longestMs) {
     window.longestMs = ms;
-    window.longestStack = [...episode.stacks.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    const most = (m) => [...m.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+    window.longestStack = most(episode.stacks);
+    window.longestOthers = most(episode.others);
   }
   episode = null;
 }
@@ -45,14 +66,15 @@ function poll() {
   const stat = readOr(`${dir}/stat`);
   if (stat === null) return process.exit(0); // the process is gone
   const now = performance.now();
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const state = stateOf(stat);
   window.samples++;
   if (state === 'D') {
     window.waits++;
-    const at = where();
+    const at = where(dir);
     window.byStack.set(at, (window.byStack.get(at) ?? 0) + 1);
-    if (!episode) episode = { start: now, stacks: new Map() };
+    if (!episode) episode = { start: now, stacks: new Map(), others: new Map() };
     episode.stacks.set(at, (episode.stacks.get(at) ?? 0) + 1);
+    for (const other of othersWaiting()) episode.others.set(other, (episode.others.get(other) ?? 0) + 1);
   } else if (episode) endEpisode(now);
   Atomics.wait(pause, 0, 0, POLL_MS);
   setImmediate(poll); // lets the read requests in
@@ -68,6 +90,7 @@ process.on('message', (m) => {
     samples: window.samples,
     longestMs: Math.round(window.longestMs),
     longestStack: window.longestStack ?? null,
+    longestOthers: window.longestOthers ?? null,
     stacks: [...window.byStack.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([stack, n]) => ({ stack, samples: n })),
   });
   window = { samples: 0, waits: 0, longestMs: 0, byStack: new Map() };

@@ -98,6 +98,8 @@ export interface KernelWaits {
   /** The longest such wait, and the kernel stack most seen in it (innermost first). */
   longestMs: number;
   longestStack: string | null;
+  /** The stack most seen among the process's other threads waiting in the kernel during that wait (who held it up, often). */
+  longestOthers: string | null;
   /** The stacks most waited in, with how many looks found the thread there. */
   stacks: { stack: string; samples: number }[];
 }

@@ -86,6 +86,8 @@ export interface SoakReport {
 const MONITOR_TICK_MS = 10;
 /** A window whose longest event-loop delay is past this held a stall. */
 export const STALL_MS = 200;
+/** With `kernelWaits`, a window whose longest wait on the disk is this long says where it was. */
+const LONG_DISK_WAIT_MS = 50;
 /** The idle probe took part in a stall if its own loop was held up this long in the same window. */
 export const PROBE_STALL_MS = 100;
 
@@ -260,7 +262,11 @@ export async function soakRun(o: SoakOptions, log: (s: string) => void = () => {
         const disk = k ? ` disk wait=${s.diskWaitMs}ms longest=${s.diskWaitLongestMs}ms` : '';
         log(`t=${s.t}s rss=${s.rssMB}MB healthz=${s.healthMs}ms loop lag p99=${s.lagP99Ms}ms max=${s.lagMaxMs}ms probe max=${s.probeMaxMs}ms ${counted}${disk} `
           + `rooms=${s.rooms} connections=${s.connections} edits=${edits} patients=${patients}`);
-        if (k && s.lagMaxMs > STALL_MS) log(`  stalled; the main thread's longest wait on the disk (${k.longestMs} ms) was in ${k.longestStack}`);
+        if (k && (s.lagMaxMs > STALL_MS || k.longestMs >= LONG_DISK_WAIT_MS)) {
+          if (k.longestStack === null) log('  stalled, without the main thread waiting on the disk: it was busy, or not given the CPU');
+          else log(`  the main thread's longest wait on the disk (${k.longestMs} ms) was in ${k.longestStack}`);
+          if (k.longestOthers) log(`  meanwhile another thread of the server waited in ${k.longestOthers}`);
+        }
       }
       await new Promise((r) => setTimeout(r, 10));
     }
