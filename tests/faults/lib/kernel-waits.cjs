@@ -25,8 +25,9 @@ function where(taskDir) {
   const stack = readOr(`${taskDir}/stack`);
   const frames = stack
     ? stack.split('\n').map((l) => l.replace(/^\[<[0-9a-f]+>\] /, '').replace(/\+0x.*$/, '')).filter((f) => f && !f.startsWith('entry_SYSCALL') && f !== 'do_syscall_64')
-    : [readOr(`${taskDir}/wchan`) || '?'];
-  return frames.slice(0, 10).join(' < ');
+    : [readOr(`${taskDir}/wchan`)].filter((w) => w && w !== '0');
+  // Empty when the wait ended between reading the thread's state and its stack.
+  return frames.length ? frames.slice(0, 10).join(' < ') : '(over before its stack was read)';
 }
 
 const stateOf = (stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);

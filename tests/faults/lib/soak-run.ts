@@ -10,6 +10,10 @@
 // garbage collection (the bench's preload, on SIGUSR2) with no one connected and every record
 // unloaded, before the clients come and after they have gone, and object by object in heap
 // snapshots: V8's own heap total also grows with the code it compiles under load.
+//
+// Whose is a stall? Beside each window an idle process's own event-loop delay and the kernel's steal
+// and pressure counters are read (machine.ts): a stall the idle process shares is the machine's. With
+// `kernelWaits`, a helper also reads what the server's main thread waits for in the kernel.
 
 import fs from 'node:fs';
 import os from 'node:os';
