@@ -30,8 +30,8 @@ export interface Config {
   /** UNLOAD_DELAY_MS: keep a document in memory this long after its last client leaves. Default 5000. */
   unloadDelayMs: number;
   /**
-   * HEARTBEAT_MS: ping every connection this often; one that has neither answered the last ping nor
-   * sent anything since is dropped (a tablet gone from the network without closing). Default 30000; 0 = off.
+   * HEARTBEAT_MS: ping every connection this often; one that has sent nothing and answered no ping
+   * for two beats running is dropped (a tablet gone from the network without closing). Default 30000; 0 = off.
    */
   heartbeatMs: number;
   /**

@@ -49,6 +49,8 @@ export class Conn {
   announced = false;
   /** Sent something or answered a ping since the hub's last heartbeat (see Hub.beat). */
   heard = true;
+  /** Heartbeats in a row it was silent through. */
+  silentBeats = 0;
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
 

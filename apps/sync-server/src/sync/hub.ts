@@ -12,6 +12,9 @@ import { Conn } from './conn.js';
 import { MalformedMessage, Room } from './room.js';
 import { CLOSE, MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_QUERY_AWARENESS, MSG_SYNC } from './protocol.js';
 
+/** Heartbeats in a row a connection may stay silent before it is dropped (see Hub.beat). */
+export const SILENT_BEATS = 2;
+
 export class Hub {
   readonly rooms = new Map<string, Room>();
   readonly wss: WebSocketServer;
@@ -38,20 +41,23 @@ export class Hub {
   /**
    * A tablet that leaves the network without closing its connection (out of Wi-Fi range, battery
    * out) would otherwise stay on the record for as long as TCP keeps the socket: shown as present to
-   * everyone, holding its field locks, keeping the record in memory. Each beat drops the connections
-   * heard nothing from since the last one (no message, no answer to its ping), and pings the others;
-   * browsers and the ws library answer pings by themselves. A dropped tablet reconnects and syncs
-   * when it is back, like after any disconnect.
+   * everyone, holding its field locks, keeping the record in memory. Each beat pings every
+   * connection; browsers and the ws library answer pings by themselves. One that has sent nothing
+   * and answered no ping for two beats running is dropped: one beat would be enough for a tablet that
+   * is gone, but a tablet still taking in a large record over a slow link only sees the ping once
+   * the record's bytes ahead of it have reached it. A dropped tablet reconnects and syncs when it is
+   * back, like after any disconnect.
    */
   private beat(): void {
     for (const c of this.connections()) {
       if (c.ws.readyState !== c.ws.OPEN) continue;
-      if (!c.heard) {
-        this.ctx.log.info({ user: c.actor.username, device: c.actor.device }, 'no answer to a ping: connection dropped');
+      c.silentBeats = c.heard ? 0 : c.silentBeats + 1;
+      c.heard = false;
+      if (c.silentBeats >= SILENT_BEATS) {
+        this.ctx.log.info({ user: c.actor.username, device: c.actor.device }, 'no answer to pings: connection dropped');
         c.ws.terminate(); // no closing handshake: nobody is there to answer it
         continue;
       }
-      c.heard = false;
       c.ws.ping();
     }
   }
