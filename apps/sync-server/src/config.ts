@@ -39,6 +39,12 @@ export interface Config {
    * and records together); past it an upgrade is refused with 429. Default 500; 0 = no limit.
    */
   maxConnectionsPerUser: number;
+  /**
+   * HTTP_IDLE_MS: close an HTTP connection that sends and receives nothing this long, within a request
+   * or between requests; one that has not sent a whole first request (or WebSocket upgrade) within a
+   * quarter of it is closed too. Default 120000; 0 = off.
+   */
+  httpIdleMs: number;
   /** ALLOWED_ORIGINS: comma-separated browser origins allowed to open WebSockets; empty = any. */
   allowedOrigins: string[];
   /** BACKUP_DIR: where POST /admin/backups writes. Unset (null): <DATA_DIR>/backups; better another disk. */
@@ -85,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unloadDelayMs: num(env, 'UNLOAD_DELAY_MS', 5000),
     heartbeatMs: num(env, 'HEARTBEAT_MS', 30_000),
     maxConnectionsPerUser: num(env, 'MAX_CONNECTIONS_PER_USER', 500),
+    httpIdleMs: num(env, 'HTTP_IDLE_MS', 120_000),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     gate: (env.GATE ?? 'on').toLowerCase() !== 'off',
     backupDir: env.BACKUP_DIR ? path.resolve(env.BACKUP_DIR) : null,

@@ -25,6 +25,7 @@ import { adminRoutes } from './http/admin.js';
 import { mountWorkflow } from './http/workflow.js';
 import { seedDemoClinic } from './seed/demo.js';
 import { BadInput } from './http/admin-validate.js';
+import { boundIdleSockets } from './http/sockets.js';
 
 export interface RunningServer {
   url: string;
@@ -32,6 +33,8 @@ export interface RunningServer {
   ctx: ServerContext;
   hub: Hub;
   app: Hono<AppEnv>;
+  /** The HTTP server (WebSocket upgrades come through it too). */
+  http: Server;
   close: () => Promise<void>;
 }
 
@@ -169,6 +172,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     s.once('error', refused);
   });
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  boundIdleSockets(server, config.httpIdleMs);
   const inFlight = new InFlight();
   inFlight.watch(server);
   const port = (server.address() as AddressInfo).port;
@@ -176,7 +180,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   ctx.log.info({ url, dataDir: config.dataDir }, `Pamoja is serving on ${url}`);
   let closed = false;
   return {
-    url, port, ctx, hub, app,
+    url, port, ctx, hub, app, http: server,
     close: async () => {
       if (closed) return;
       closed = true;
