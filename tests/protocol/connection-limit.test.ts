@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { docNameFor } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { api, connectStock, login, testServer, until, wsUrl } from '../helpers/server.js';
+import { DENIALS_BURST } from '../../apps/sync-server/src/audit/denials.js';
 
 const LIMIT = 5;
 let srv: RunningServer;
@@ -51,7 +52,7 @@ describe('connections per account', () => {
     expect(refused).toEqual({ status: 429, body: `Too many connections for this account (at most ${LIMIT} at once)` });
     srv.ctx.queue.flush();
     const row = srv.ctx.db.prepare("SELECT username, outcome, path, detail FROM audit WHERE action = 'CONNECT' AND outcome = 'denied' ORDER BY id DESC LIMIT 1").get();
-    expect(row).toEqual({ username: 'nurse', outcome: 'denied', path: records[0], detail: `over ${LIMIT} open connections for this account` });
+    expect(row).toEqual({ username: 'nurse', outcome: 'denied', path: records[0], detail: `over ${LIMIT} open connections for this account (from 127.0.0.1)` });
 
     // A colleague is not held back by the nurse's connections, and syncs.
     const clinician = await connectStock(srv.url, records[0]!, 'clinician');
@@ -66,6 +67,23 @@ describe('connections per account', () => {
     if ('ws' in again) held.push(again.ws);
     for (const ws of held) ws.close();
     await until(() => nurseConnections() === 0, 5000, 'all closed');
+  });
+
+  it('a flood of upgrades with a bad token is refused, and audited one by one only up to a burst; the rest are counted', async () => {
+    const deniedRows = (): { detail: string }[] => {
+      srv.ctx.queue.flush();
+      return srv.ctx.db.prepare("SELECT detail FROM audit WHERE action = 'CONNECT' AND outcome = 'denied' ORDER BY id").all() as { detail: string }[];
+    };
+    // Every refusal in this file comes from 127.0.0.1 and shares its budget (the test above used one).
+    const before = deniedRows().length;
+    const refusedBefore = srv.ctx.metrics.connectionsRefused;
+    const results = await Promise.all(Array.from({ length: 500 }, () => open(records[0]!, 'not-a-token')));
+    expect(results.every((r) => 'status' in r && r.status === 401)).toBe(true);
+    expect(srv.ctx.metrics.connectionsRefused - refusedBefore).toBe(500);
+    const rows = deniedRows().slice(before);
+    expect(before + rows.length).toBe(DENIALS_BURST);
+    expect(rows[0]!.detail).toBe('missing, bad, expired or revoked token (from 127.0.0.1)');
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   });
 
   it('a burst of upgrades at once gets exactly the limit in, the rest refused, and the server answers throughout', async () => {

@@ -9,6 +9,7 @@ import { patientIdFromDocName } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
 import type { Actor } from '../gate/actor.js';
 import { Conn } from './conn.js';
+import { DenialAudit } from '../audit/denials.js';
 import { MalformedMessage, Room } from './room.js';
 import { CLOSE, MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_QUERY_AWARENESS, MSG_SYNC } from './protocol.js';
 
@@ -20,6 +21,7 @@ export class Hub {
   readonly wss: WebSocketServer;
   private readonly lockTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout | null = null;
+  private readonly denials = new DenialAudit();
   /** Open connections by user id, for MAX_CONNECTIONS_PER_USER. */
   private readonly perUser = new Map<string, number>();
 
@@ -83,7 +85,7 @@ export class Hub {
     if (origin && allowed.length && !allowed.includes(origin)) return refuse(403, 'Origin not allowed');
     const session = this.ctx.sessions.check(url.searchParams.get('token'));
     if (!session) {
-      this.ctx.audit.record(null, [{ action: 'CONNECT', outcome: 'denied', path: docName, detail: 'missing, bad, expired or revoked token' }]);
+      this.auditDenied(null, req, docName, 'missing, bad, expired or revoked token');
       return refuse(401, 'Unauthorized');
     }
     const actor: Actor = {
@@ -98,11 +100,20 @@ export class Hub {
     const limit = this.ctx.config.maxConnectionsPerUser;
     if (limit > 0 && (this.perUser.get(session.user.id) ?? 0) >= limit) {
       this.ctx.log.warn({ user: session.user.username, limit }, 'too many connections for one account');
-      this.ctx.audit.record(actor, [{ action: 'CONNECT', outcome: 'denied', path: docName, detail: `over ${limit} open connections for this account` }]);
+      this.auditDenied(actor, req, docName, `over ${limit} open connections for this account`);
       return refuse(429, `Too many connections for this account (at most ${limit} at once)`);
     }
     const ext = url.searchParams.get('ext') === '1';
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, docName, actor, session.tokenHash, ext));
+  }
+
+  /** Audits a refused upgrade, within its address's budget (audit/denials.ts). */
+  private auditDenied(actor: Actor | null, req: IncomingMessage, docName: string, reason: string): void {
+    const address = req.socket.remoteAddress ?? null;
+    const unrecorded = this.denials.take(address);
+    if (unrecorded === null) return;
+    const detail = `${reason} (from ${address ?? 'an unknown address'}${unrecorded ? `; ${unrecorded} more refused from there since the last one recorded` : ''})`;
+    this.ctx.audit.record(actor, [{ action: 'CONNECT', outcome: 'denied', path: docName, detail }]);
   }
 
   private room(docName: string): Room {
