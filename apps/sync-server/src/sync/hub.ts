@@ -15,12 +15,15 @@ import { CLOSE, MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_QUERY_AWARENESS, MSG_SYNC 
 
 /** Heartbeats in a row a connection may stay silent before it is dropped (see Hub.beat). */
 export const SILENT_BEATS = 2;
+/** Each heartbeat period is taken in this many turns, each for its share of the connections. */
+const BEAT_SLICES = 10;
 
 export class Hub {
   readonly rooms = new Map<string, Room>();
   readonly wss: WebSocketServer;
   private readonly lockTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout | null = null;
+  private beats = 0;
   private readonly denials = new DenialAudit();
   /** Open connections by user id, for MAX_CONNECTIONS_PER_USER. */
   private readonly perUser = new Map<string, number>();
@@ -35,7 +38,7 @@ export class Hub {
     }, 10_000);
     this.lockTimer.unref();
     if (ctx.config.heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => this.beat(), ctx.config.heartbeatMs);
+      this.heartbeat = setInterval(() => this.beat(this.beats++ % BEAT_SLICES), ctx.config.heartbeatMs / BEAT_SLICES);
       this.heartbeat.unref();
     }
   }
@@ -48,11 +51,12 @@ export class Hub {
    * and answered no ping for two beats running is dropped: one beat would be enough for a tablet that
    * is gone, but a tablet still taking in a large record over a slow link only sees the ping once
    * the record's bytes ahead of it have reached it. A dropped tablet reconnects and syncs when it is
-   * back, like after any disconnect.
+   * back, like after any disconnect. Connections take their beats in BEAT_SLICES turns spread over
+   * the period, so 2,000 of them are not all pinged, and all answer, in the same moment.
    */
-  private beat(): void {
+  private beat(slice: number): void {
     for (const c of this.connections()) {
-      if (c.ws.readyState !== c.ws.OPEN) continue;
+      if (c.id % BEAT_SLICES !== slice || c.ws.readyState !== c.ws.OPEN) continue;
       c.silentBeats = c.heard ? 0 : c.silentBeats + 1;
       c.heard = false;
       if (c.silentBeats >= SILENT_BEATS) {
