@@ -41,7 +41,8 @@
 // reads them in on the thread pool ahead of SQLite. With `checkpointAtWalBytes` a checkpoint also
 // starts once SQLite writes that far into the WAL (at most every 500 ms): under heavy load the WAL
 // then stays small and each of its pages is rewritten within a second or so, which keeps it in the
-// page cache. On the benchmark machine the host pages out file pages touched about once in 5 s.
+// page cache. The benchmark machine pages out file pages touched less than about once in 5 s (its
+// kernel's DAMON, with a pageout scheme; README "Persist before acknowledging").
 
 import fs from 'node:fs';
 import Database from 'better-sqlite3';

@@ -4,8 +4,9 @@
 // 4 KB pages. Once a checkpoint lets the WAL start over, SQLite overwrites the file from the top,
 // and writing part of a file page that is no longer in memory makes the kernel read that page from
 // disk first. The write is a commit on the event loop, and the read queues behind whatever the disk
-// is doing: on the benchmark machine, where the host pages out file pages it finds little used, that
-// read took 20-370 ms, once 1.6 s, while an fsync of the WAL was in flight, and every room waited.
+// is doing: on the benchmark machine, where the kernel (DAMON) pages out file pages it finds little
+// used, that read took 20-370 ms, once 1.6 s, while an fsync of the WAL was in flight, and every room
+// waited.
 //
 // The warmer reads ahead of SQLite's write position on libuv's thread pool, so the pages are in
 // memory when SQLite gets there. It learns the position from the wal-index header in the `-shm`
