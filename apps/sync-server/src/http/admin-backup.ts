@@ -1,14 +1,13 @@
 // /admin/backups: online backups into BACKUP_DIR while the server runs, listed and downloadable.
 
 import fs from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { Hono } from 'hono';
 import * as v from './validate.js';
 import type { ServerContext } from '../context.js';
 import { backupTo } from '../ops/backup.js';
 import { unbounded } from './sockets.js';
-import type { AppEnv } from './auth.js';
+import { incomingOf, type AppEnv } from './auth.js';
 import { param } from './admin-validate.js';
 
 const BackupName = v.string().regex(/^pamoja-[0-9TZ-]+\.sqlite$/, 'is not a backup file name');
@@ -28,8 +27,7 @@ export function adminBackupRoutes(ctx: ServerContext): Hono<AppEnv> {
     try {
       ctx.queue.flush(); // every acknowledged change is in the copy
       // A large clinic's database can take a while to copy, with nothing to send until it is done.
-      const req = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-      r = await unbounded(req, ctx.config.httpIdleMs, () => backupTo(ctx.db, dir));
+      r = await unbounded(incomingOf(c), ctx.config.httpIdleMs, () => backupTo(ctx.db, dir));
     } finally {
       running = null;
     }

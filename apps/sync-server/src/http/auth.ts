@@ -1,5 +1,6 @@
 // Login, logout and "who am I", plus the middleware that turns a Bearer token into a session.
 
+import type { IncomingMessage } from 'node:http';
 import { Hono, type MiddlewareHandler } from 'hono';
 import * as v from './validate.js';
 import { LoginThrottle } from '../auth/throttle.js';
@@ -18,9 +19,13 @@ export function actorFromRequest(session: Session, headers: Headers, ip: string 
   };
 }
 
+/** The Node request behind a Hono context (@hono/node-server passes it as `env.incoming`). */
+export function incomingOf(c: { env: unknown }): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
 function clientIp(c: { env: unknown }): string | null {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? null;
+  return incomingOf(c)?.socket?.remoteAddress ?? null;
 }
 
 export function requireSession(ctx: ServerContext): MiddlewareHandler<AppEnv> {
