@@ -38,6 +38,20 @@ export async function api<T = unknown>(base: string, token: string | null, metho
 
 export const wsUrl = (base: string): string => `${base.replace(/^http/, 'ws')}/sync`;
 
+/** Opens a raw WebSocket: resolves with it once open, or with the HTTP status and body of a refused upgrade. */
+export function tryUpgrade(url: string): Promise<{ ws: WebSocket } | { status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', (e) => reject(e));
+  });
+}
+
 /** A stock y-websocket client, unmodified. */
 export function stockClient(base: string, docName: string, token: string, params: Record<string, string> = {}, doc = new Y.Doc()): { doc: Y.Doc; provider: WebsocketProvider } {
   const provider = new WebsocketProvider(wsUrl(base), docName, doc, {

@@ -4,10 +4,10 @@
 // account gets its places back as its connections close.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { docNameFor } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, connectStock, login, testServer, until, wsUrl } from '../helpers/server.js';
+import { api, connectStock, login, testServer, tryUpgrade, until, wsUrl } from '../helpers/server.js';
 import { DENIALS_BURST } from '../../apps/sync-server/src/audit/denials.js';
 
 const LIMIT = 5;
@@ -24,19 +24,8 @@ afterAll(async () => {
   await srv.close();
 });
 
-/** Opens a connection; resolves with it once open, or with the HTTP status and body of a refused upgrade. */
-function open(docName: string, token: string): Promise<{ ws: WebSocket } | { status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${wsUrl(srv.url)}/${docName}?token=${encodeURIComponent(token)}`);
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.once('error', (e) => reject(e));
-  });
-}
+const open = (docName: string, token: string): ReturnType<typeof tryUpgrade> =>
+  tryUpgrade(`${wsUrl(srv.url)}/${docName}?token=${encodeURIComponent(token)}`);
 
 const nurseConnections = (): number => srv.hub.connections().filter((c) => c.actor.username === 'nurse').length;
 

@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { sectionOf } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
-import { api, login, stockClient, synced, tempDir, testServer, until, wsUrl } from '../helpers/server.js';
+import { api, login, stockClient, synced, tempDir, testServer, tryUpgrade, until, wsUrl } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startChild } from '../helpers/child-server.js';
 
@@ -18,16 +18,12 @@ afterAll(async () => {
   await srv.close();
 });
 
-function upgradeStatus(url: string): Promise<number | string> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.on('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.on('error', () => resolve('error'));
-  });
+/** The HTTP status of a refused upgrade, or 'open' (the connection is then closed again). */
+async function upgradeStatus(url: string): Promise<number | string> {
+  const r = await tryUpgrade(url);
+  if ('status' in r) return r.status;
+  r.ws.close();
+  return 'open';
 }
 
 describe('foundation', () => {
