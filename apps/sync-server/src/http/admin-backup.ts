@@ -2,6 +2,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import * as v from './validate.js';
 import type { ServerContext } from '../context.js';
@@ -48,7 +49,10 @@ export function adminBackupRoutes(ctx: ServerContext): Hono<AppEnv> {
     ctx.audit.record(c.get('actor'), [{ action: 'BACKUP_DOWNLOAD', outcome: 'ok', path: name }]);
     c.header('content-type', 'application/vnd.sqlite3');
     c.header('content-disposition', `attachment; filename="${name}"`);
-    return c.body(fs.readFileSync(file));
+    c.header('content-length', String(fs.statSync(file).size));
+    // Streamed from the disk as the client takes it: a clinic's database of some years does not fit
+    // in one read (Node refuses files over 2 GiB), and reading it whole would hold up every record.
+    return c.body(Readable.toWeb(fs.createReadStream(file)) as ReadableStream<Uint8Array>);
   });
 
   return app;

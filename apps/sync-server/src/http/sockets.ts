@@ -15,7 +15,9 @@ import type { IncomingMessage, Server } from 'node:http';
 export function boundIdleSockets(server: Server, idleMs: number): void {
   if (idleMs <= 0) return;
   server.on('connection', (socket) => socket.setTimeout(Math.max(1, Math.round(idleMs / 4))));
-  server.on('request', (req: IncomingMessage) => req.socket.setTimeout(idleMs));
+  // Ahead of the application's own listener: a route that lifts the bound (`unbounded`) may do so
+  // before its first await, which is still inside that listener, and must not be overridden here.
+  server.prependListener('request', (req: IncomingMessage) => req.socket.setTimeout(idleMs));
 }
 
 /** For a request that may rightly be silent for long (a backup being written): lifts the bound until `work` ends. */

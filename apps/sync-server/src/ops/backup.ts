@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { DB } from '../storage/db.js';
+import { renameDurably } from './durable.js';
 
 export const DB_FILE = 'pamoja.sqlite';
 
@@ -28,10 +29,13 @@ export async function backupTo(db: DB, dir: string, now = new Date()): Promise<B
   const partial = path.join(dir, `.${backupName(now)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
   try {
     await db.backup(partial);
-    // Only a finished copy gets a backup's name, so a crash mid-backup never leaves a file that looks whole.
-    let file = path.join(dir, backupName(now));
-    for (let n = 1; fs.existsSync(file); n++) file = path.join(dir, backupName(now, n));
-    fs.renameSync(partial, file);
+    // Only a finished copy, on the disk, gets a backup's name: neither a crash mid-backup nor a power
+    // cut just after it leaves a file that looks whole and is not.
+    const file = await renameDurably(partial, () => {
+      let name = path.join(dir, backupName(now));
+      for (let n = 1; fs.existsSync(name); n++) name = path.join(dir, backupName(now, n));
+      return name;
+    });
     return { file, bytes: fs.statSync(file).size, ms: Math.round(performance.now() - t0) };
   } finally {
     fs.rmSync(partial, { force: true });

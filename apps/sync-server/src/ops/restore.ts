@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DB_FILE } from './backup.js';
 import { checkFile, type CheckReport } from './check.js';
+import { renameDurablySync } from './durable.js';
 
 export interface RestoreResult {
   file: string;
@@ -29,9 +30,10 @@ export function restoreBackup(backupFile: string, dataDir: string, opts: { force
     fs.renameSync(f, aside);
     movedAside.push(aside);
   }
-  // Copy under a temporary name, then rename: the database file appears whole or not at all.
+  // Copy under a temporary name, then rename: the database file appears whole or not at all, and is
+  // on the disk, with the files moved aside, before the server starts writing to it.
   const tmp = `${target}.restoring`;
   fs.copyFileSync(backupFile, tmp);
-  fs.renameSync(tmp, target);
+  renameDurablySync(tmp, target);
   return { file: target, movedAside, check };
 }
