@@ -81,7 +81,7 @@ describe('durability', () => {
 });
 
 describe('what waits for the disk', () => {
-  it('sends committed edits to the room at once, but says saved only after an fsync that covers them', async () => {
+  it('sends edits on to the room at once, but says saved only after an fsync that covers them', async () => {
     // The WAL fsyncs are held until the test lets each one finish.
     const held: (() => void)[] = [];
     const realSync = fs.fdatasync;
@@ -141,7 +141,7 @@ describe('what waits for the disk', () => {
         else quiet++;
       }
 
-      // Later edits reach the room once committed, before their fsync finishes.
+      // Later edits reach the room at once, before their fsync finishes.
       send(102);
       await until(() => seenByB() === 2, 5000, 'second edit reaches the room while its fsync is held');
       expect(saved()).toEqual([1]);
@@ -190,10 +190,72 @@ describe('what waits for the disk', () => {
 });
 
 describe('a commit that fails', () => {
-  it('loses nothing acknowledged later that builds on the change whose commit failed', async () => {
+  it('a session claimed from its presence has its first edit sent on only once the claim is on record, even when that commit fails', async () => {
     const srv = await testServer();
     const token = await login(srv.url, 'nurse');
     const { id, visitId } = (await api<{ id: string; visitId: string }[]>(srv.url, token, 'GET', '/api/patients')).body[0]!;
+    const colleague = new RawClient(srv.url, docNameFor(id), await login(srv.url, 'clinician'));
+    const tablet = new RawClient(srv.url, docNameFor(id), token);
+    await Promise.all([colleague.opened, tablet.opened]);
+    const local = await tablet.fetchDoc();
+    await colleague.fetchDoc();
+    const updatesAtColleague = (): number => colleague.received.filter((r) => r.type === 0 && r.step === 2).length;
+    const before = updatesAtColleague();
+    // Who owns the tablet's session, as committed, when the edit reaches the colleague.
+    const owner = srv.ctx.db.prepare('SELECT user_id FROM client_owners WHERE doc = ? AND client_id = ?');
+    let ownerAtArrival: unknown = 'not arrived';
+    colleague.ws.on('message', () => {
+      if (ownerAtArrival === 'not arrived' && updatesAtColleague() > before) ownerAtArrival = (owner.get(docNameFor(id), local.clientID) as { user_id: string } | undefined)?.user_id ?? null;
+    });
+    // The batch holding the claim and the edit fails as a whole (as on a full disk).
+    const docs = srv.ctx.docs;
+    const append = docs.append.bind(docs);
+    docs.append = (name, u) => {
+      append(name, u);
+      docs.append = append;
+      srv.ctx.queue.write(() => {
+        throw new Error('disk full');
+      });
+    };
+    // Presence, then the first edit, in one network write: both are handled in the same turn,
+    // before the claim's batch commits.
+    const presence = new awarenessProtocol.Awareness(local);
+    const sv = Y.encodeStateVector(local);
+    sectionOf(local, visitId, 'vitals')!.set('respiratoryRate', 18);
+    const socket = (tablet.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    tablet.sendAwareness(awarenessProtocol.encodeAwarenessUpdate(presence, [local.clientID]));
+    tablet.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+    socket.uncork();
+    expect((await tablet.waitClosed()).code).toBe(1011);
+    // The record in memory kept the edit; once it is stored again with the claim, the colleague gets
+    // it. Sent on before its claim was stored, a server dying then would have left the edit with
+    // colleagues and the session with no owner on record, for whoever sent it back first to claim.
+    await until(() => updatesAtColleague() > before, 5000, 'the edit at the colleague');
+    const nurseId = (await api<{ user: { id: string } }>(srv.url, null, 'POST', '/api/auth/login', { username: 'nurse', password: 'demo' })).body.user.id;
+    expect(ownerAtArrival).toBe(nurseId);
+    // The tablet reconnects and sends it again: answered as saved.
+    const again = new RawClient(srv.url, docNameFor(id), token);
+    await again.opened;
+    await again.fetchDoc();
+    again.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+    await again.waitFor((r) => r.ext?.type === 'saved');
+    const fromDisk = srv.ctx.docs.load(docNameFor(id)).doc;
+    expect(sectionOf(fromDisk, visitId, 'vitals')!.get('respiratoryRate')).toBe(18);
+    colleague.close();
+    again.close();
+    presence.destroy();
+    await srv.close();
+  });
+
+  it('loses nothing acknowledged later that builds on the change whose commit failed, and a colleague who got that change first ends with the record as stored', async () => {
+    const srv = await testServer();
+    const token = await login(srv.url, 'nurse');
+    const { id, visitId } = (await api<{ id: string; visitId: string }[]>(srv.url, token, 'GET', '/api/patients')).body[0]!;
+    // A colleague on the record, with a stock client: updates reach it before their batch commits.
+    const colleague = stockClient(srv.url, docNameFor(id), await login(srv.url, 'clinician'));
+    await synced(colleague.provider);
+    const colleagueText = (): string => sectionOf<Y.Text>(colleague.doc, visitId, 'assessment')?.toString() ?? '';
     const raw = new RawClient(srv.url, docNameFor(id), token);
     await raw.opened;
     const local = await raw.fetchDoc();
@@ -203,6 +265,10 @@ describe('a commit that fails', () => {
       text.insert(text.length, s);
       c.sendUpdate(Y.encodeStateAsUpdate(local, sv));
     };
+    // The session's first edit is stored (a session's first changes wait for the disk anyway).
+    sendText(raw, 'Seen at 09:10. ');
+    await raw.waitFor((r) => r.ext?.type === 'saved');
+    await until(() => colleagueText() === 'Seen at 09:10. ', 5000, 'the first edit at the colleague');
     // The next batch that stores an update fails as a whole (as on a full disk).
     const docs = srv.ctx.docs;
     const append = docs.append.bind(docs);
@@ -215,6 +281,7 @@ describe('a commit that fails', () => {
     };
     sendText(raw, 'Chest pain, ');
     expect((await raw.waitClosed()).code).toBe(1011);
+    expect(colleagueText()).toContain('Chest pain, ');
     // The same tablet reconnects and types on: its new text sits after the text whose commit failed.
     const again = new RawClient(srv.url, docNameFor(id), token);
     await again.opened;
@@ -222,8 +289,11 @@ describe('a commit that fails', () => {
     await again.waitFor((r) => r.ext?.type === 'saved');
     // What a restart after a crash would load now (no shutdown snapshot to paper over a gap).
     const fromDisk = srv.ctx.docs.load(docNameFor(id)).doc;
-    expect(sectionOf<Y.Text>(fromDisk, visitId, 'assessment')!.toString()).toContain('Chest pain, radiating to the left arm');
+    expect(sectionOf<Y.Text>(fromDisk, visitId, 'assessment')!.toString()).toBe('Seen at 09:10. Chest pain, radiating to the left arm');
     expect(fromDisk.store.pendingStructs).toBeNull();
+    const stored = sectionOf<Y.Text>(fromDisk, visitId, 'assessment')!.toString();
+    await until(() => colleagueText() === stored, 5000, 'the colleague holding what is stored');
+    colleague.provider.destroy();
     again.close();
     await srv.close();
   });

@@ -1,6 +1,6 @@
 // Group commit: writes queued during one turn of the event loop share one SQLite transaction.
 // Two kinds of callbacks: afterWrite once the transaction is committed (in the WAL: safe from a
-// crash of this process; rooms fan out then), afterCommit once it is also fsynced (safe from a power
+// crash of this process), afterCommit once it is also fsynced (safe from a power
 // cut; "saved" acknowledgements wait for this).
 //
 // A batch is also committed early once it has been open for `maxBatchMs` (the server: 1 ms; see
