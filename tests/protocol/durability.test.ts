@@ -9,6 +9,7 @@ import { api, login, stockClient, synced, tempDir, testServer, until } from '../
 import { RawClient } from '../helpers/raw-client.js';
 import { startChild, type ChildServer } from '../helpers/child-server.js';
 import { recordJson } from '../helpers/record.js';
+import type { RunningServer } from '../../apps/sync-server/src/index.js';
 
 const children: ChildServer[] = [];
 afterAll(async () => {
@@ -189,6 +190,19 @@ describe('what waits for the disk', () => {
   });
 });
 
+/** The next commit batch that stores an update fails as a whole, as on a full disk. */
+function failNextStoringBatch(srv: RunningServer): void {
+  const docs = srv.ctx.docs;
+  const append = docs.append.bind(docs);
+  docs.append = (name, u) => {
+    append(name, u);
+    docs.append = append;
+    srv.ctx.queue.write(() => {
+      throw new Error('disk full');
+    });
+  };
+}
+
 describe('a commit that fails', () => {
   it('a session claimed from its presence has its first edit sent on only once the claim is on record, even when that commit fails', async () => {
     const srv = await testServer();
@@ -208,15 +222,7 @@ describe('a commit that fails', () => {
       if (ownerAtArrival === 'not arrived' && updatesAtColleague() > before) ownerAtArrival = (owner.get(docNameFor(id), local.clientID) as { user_id: string } | undefined)?.user_id ?? null;
     });
     // The batch holding the claim and the edit fails as a whole (as on a full disk).
-    const docs = srv.ctx.docs;
-    const append = docs.append.bind(docs);
-    docs.append = (name, u) => {
-      append(name, u);
-      docs.append = append;
-      srv.ctx.queue.write(() => {
-        throw new Error('disk full');
-      });
-    };
+    failNextStoringBatch(srv);
     // Presence, then the first edit, in one network write: both are handled in the same turn,
     // before the claim's batch commits.
     const presence = new awarenessProtocol.Awareness(local);
@@ -270,15 +276,7 @@ describe('a commit that fails', () => {
     await raw.waitFor((r) => r.ext?.type === 'saved');
     await until(() => colleagueText() === 'Seen at 09:10. ', 5000, 'the first edit at the colleague');
     // The next batch that stores an update fails as a whole (as on a full disk).
-    const docs = srv.ctx.docs;
-    const append = docs.append.bind(docs);
-    docs.append = (name, u) => {
-      append(name, u);
-      docs.append = append;
-      srv.ctx.queue.write(() => {
-        throw new Error('disk full');
-      });
-    };
+    failNextStoringBatch(srv);
     sendText(raw, 'Chest pain, ');
     expect((await raw.waitClosed()).code).toBe(1011);
     expect(colleagueText()).toContain('Chest pain, ');
