@@ -328,9 +328,10 @@ export class Room {
    * and the commit itself: in paired benchmark runs the fan-out p99 was 3.1-3.6 ms that way against
    * 2.7 ms sent at once. A new editing session's first changes still wait for the disk (diskFirst),
    * changes of a session claimed from its presence in a batch not yet committed wait for that
-   * commit (commitFirst), and so does everything queued behind them. The sender's `saved` (whose `count` says how many of
-   * its update messages it covers, accepted, partly refused or refused whole) and the record-changed
-   * event wait until the batch is committed and fsynced, so "saved" survives a power cut.
+   * commit (commitFirst), and so does everything queued behind them. The sender's `saved` (whose
+   * `count` says how many of its update messages it covers, accepted, partly refused or refused
+   * whole) and the record-changed event wait until the batch is committed and fsynced, so "saved"
+   * survives a power cut.
    */
   private enqueueOut(f: Omit<Outgoing, 'batch' | 'sent'>): void {
     // Written out, not spread: V8 gives every `{ ...f, more }` object a hidden class of its own, which
