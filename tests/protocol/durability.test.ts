@@ -238,8 +238,7 @@ describe('a commit that fails', () => {
     // it. Sent on before its claim was stored, a server dying then would have left the edit with
     // colleagues and the session with no owner on record, for whoever sent it back first to claim.
     await until(() => updatesAtColleague() > before, 5000, 'the edit at the colleague');
-    const nurseId = (await api<{ user: { id: string } }>(srv.url, null, 'POST', '/api/auth/login', { username: 'nurse', password: 'demo' })).body.user.id;
-    expect(ownerAtArrival).toBe(nurseId);
+    expect(ownerAtArrival).toBe(srv.ctx.users.byUsername('nurse')!.id);
     // The tablet reconnects and sends it again: answered as saved.
     const again = new RawClient(srv.url, docNameFor(id), token);
     await again.opened;
