@@ -44,6 +44,37 @@ describe('durability', () => {
     reader.close();
   });
 
+  it('a registration answered 201 is there after a SIGKILL right after the answer, with its record and OP number', async () => {
+    const dir = tempDir();
+    const first = await startChild(dir);
+    children.push(first);
+    const token = await login(first.url, 'reception');
+    const made: { id: string; opNumber: string; visitId: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api<{ id: string; opNumber: string; visitId: string }>(first.url, token, 'POST', '/api/patients', {
+        firstName: 'Grace', lastName: `Wanjiru${'abc'[i]}`, sex: 'female', dateOfBirth: '1992-03-14', phone: '+254 700 000 00' + i,
+      });
+      expect(r.status).toBe(201);
+      made.push(r.body);
+    }
+    // Killed the moment the last answer is read: every registration answered must be on disk.
+    await first.kill('SIGKILL');
+
+    const second = await startChild(dir);
+    children.push(second);
+    const nurse = await login(second.url, 'nurse');
+    const listed = (await api<{ id: string; opNumber: string }[]>(second.url, nurse, 'GET', '/api/patients?q=Wanjiru')).body;
+    expect(listed.map((p) => p.opNumber).sort()).toEqual(made.map((m) => m.opNumber).sort());
+    for (const m of made) {
+      const reader = new RawClient(second.url, docNameFor(m.id), nurse);
+      await reader.opened;
+      const doc = await reader.fetchDoc();
+      expect(doc.getMap('demographics').get('opNumber')).toBe(m.opNumber);
+      expect(sectionOf(doc, m.visitId, 'workflow')!.get('status')).toBe('TRIAGE');
+      reader.close();
+    }
+  });
+
   it('reloads the identical document after compaction into a snapshot and after unloading', async () => {
     const dir = tempDir();
     let srv = await testServer({ dataDir: dir, snapshotEvery: 25 });

@@ -121,6 +121,20 @@ export function buildApp(ctx: ServerContext, hub: Hub): Hono<AppEnv> {
     onError: (c) => c.json({ error: `The request body is over the limit of ${MAX_BODY_BYTES / 1024} KB` }, 413),
   });
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
+  // A change made over HTTP (a registration and its OP number, a hand-off, a conflict picked) is
+  // answered once it is on disk, like a `saved` over WebSocket: a receptionist handed an OP number
+  // must find the patient after a crash or a power cut. Registered first, so it waits for what every
+  // later handler and middleware wrote.
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 400) return;
+    try {
+      await ctx.queue.whenDurable();
+    } catch (e) {
+      ctx.log.error({ err: e instanceof Error ? e.message : String(e), path: c.req.path }, 'a change made over HTTP could not be saved');
+      c.res = c.json({ error: 'The server could not save this change to disk; check whether it took effect before trying again' }, 503);
+    }
+  });
   app.get('/healthz', (c) => {
     try {
       ctx.db.prepare('SELECT 1').get();

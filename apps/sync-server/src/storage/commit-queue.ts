@@ -307,6 +307,24 @@ export class CommitQueue {
     } else fn(null);
   }
 
+  /**
+   * Resolves once everything queued or committed so far is on disk, written through the queue or
+   * straight to the database (an HTTP request's own statements): the WAL is fsynced after this call
+   * even when the queue has nothing of its own waiting. Rejects if that commit or fsync failed.
+   */
+  whenDurable(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fn: AfterCommit = (err) => (err ? reject(err) : resolve());
+      if (this.writes.length > 0 || this.scheduled !== null) {
+        this.after.push(fn);
+        this.schedule();
+      } else {
+        this.unsynced.push(fn);
+        this.startSync();
+      }
+    });
+  }
+
   get pending(): number {
     return this.writes.length;
   }
