@@ -1,5 +1,6 @@
 // A room: one open patient document, its connections and their presence. Incoming messages pass
-// the gate's stages in order: decode, check, persist, audit, then fan out once committed.
+// the gate's stages in order: decode, check, persist and audit (queued in the open commit batch),
+// fan out, then acknowledge once the batch is on disk (see enqueueOut).
 
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
@@ -51,13 +52,8 @@ interface Outgoing {
   /** The commit batch that holds this change (or, for refusals, the one open when it was checked). */
   batch: number;
   sent: boolean;
-  /** Hold back until the batch is on disk (anything else goes out at once, or once committed). */
+  /** Hold back until the batch is on disk (anything else goes out once committed). */
   diskFirst: boolean;
-  /**
-   * Goes out once its batch is committed: its author's session was claimed (from its presence) in a
-   * batch that had not committed when it arrived.
-   */
-  commitFirst: boolean;
   /** How many of the sender's update messages this entry answers in its `saved` acknowledgement. */
   acks: number;
   updates: Uint8Array[];
@@ -77,6 +73,8 @@ export class Room {
   private inboxScheduled = false;
   private outbox: Outgoing[] = [];
   private scheduledBatch = -1;
+  /** The batch whose commit will send what waits for it (-1: none). */
+  private watchedBatch = -1;
   readonly doc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
   readonly conns = new Set<Conn>();
@@ -95,8 +93,6 @@ export class Room {
   readonly openedAt = Date.now();
   private serverSessionStored = false;
   private readonly budgets = new Map<string, { relayed: Bucket; restored: Bucket }>();
-  /** Client ids claimed from presence in a batch that has not committed yet. */
-  private readonly pendingClaims = new Set<number>();
 
   constructor(readonly name: string, private readonly ctx: ServerContext) {
     const loaded = ctx.docs.load(name);
@@ -278,7 +274,7 @@ export class Room {
     }
     if (!result.changed) {
       for (const id of claimed) this.owners.delete(id);
-      this.enqueueOut({ updates: [], sender: conn, echo: false, actor, fields: [], refusals, malformed, acks, diskFirst: false, commitFirst: false });
+      this.enqueueOut({ updates: [], sender: conn, echo: false, actor, fields: [], refusals, malformed, acks, diskFirst: false });
       return;
     }
     // Persist, then audit in the same batch.
@@ -303,7 +299,7 @@ export class Room {
     if (this.updatesSinceSnapshot >= ctx.config.snapshotEvery) this.compact();
     // A new editing session's first changes wait for the disk before anyone else sees them: its
     // ownership must survive a power cut, or someone relaying them could claim the session.
-    this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor, commitFirst: !newAuthor && this.claimPending(result.authors) });
+    this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor });
     if (result.restored > 0 && !this.budgetsOf(actor.userId).restored.take(result.restored, Date.now())) {
       // After this change and its refusal have gone out (they were queued first).
       ctx.log.warn({ user: actor.username, doc: this.name }, 'refused deletions over their budget');
@@ -311,58 +307,57 @@ export class Room {
     }
   }
 
-  /** Whether any of these client ids was claimed in a batch that has not committed yet. */
-  private claimPending(authors: Iterable<number>): boolean {
-    if (this.pendingClaims.size === 0) return false;
-    for (const id of authors) if (this.pendingClaims.has(id)) return true;
-    return false;
-  }
-
   /**
    * Everything this room sends about changes goes through one outbox, in order, tied to the commit
-   * batch that holds the change. Updates go to the room's other connections as soon as the gate has
-   * accepted them and their append is queued, before the batch commits: a server that dies before
-   * the commit loses nothing, since the sender and everyone who got the update hold it and send it
-   * again on reconnect (sync step 2), through the gate again, and its sender was never told it was
-   * saved. Waiting for the commit cost every edit the checks of the rest of its turn of the loop
-   * and the commit itself: in paired benchmark runs the fan-out p99 was 3.1-3.6 ms that way against
-   * 2.7 ms sent at once. A new editing session's first changes still wait for the disk (diskFirst),
-   * changes of a session claimed from its presence in a batch not yet committed wait for that
-   * commit (commitFirst), and so does everything queued behind them. The sender's `saved` (whose
-   * `count` says how many of its update messages it covers, accepted, partly refused or refused
-   * whole) and the record-changed event wait until the batch is committed and fsynced, so "saved"
-   * survives a power cut.
+   * batch that holds the change. Updates go to the room's other connections once their batch is
+   * committed, and a change with someone to send it to commits at once instead of at the end of the
+   * loop's turn, so it does not wait for the checks of every other message read in that turn.
+   * Committed first, a change that reached a colleague survives a crash of the server: sent before
+   * its commit, a server killed in between left colleagues holding a change the server did not
+   * have, and a colleague's device sending it back ahead of its author had it judged as the
+   * colleague's, its deletions refused and written back, or the colleague's own work refused with
+   * it (the relayed parts are now also handled in gate.ts, for the power cut that can still leave
+   * this state). A new editing session's first changes wait for the disk too (diskFirst), and so
+   * does everything queued behind them. The sender's `saved` (whose `count` says how many of its
+   * update messages it covers, accepted, partly refused or refused whole) and the record-changed
+   * event wait until the batch is committed and fsynced, so "saved" survives a power cut.
    */
   private enqueueOut(f: Omit<Outgoing, 'batch' | 'sent'>): void {
     // Written out, not spread: V8 gives every `{ ...f, more }` object a hidden class of its own, which
     // costs memory per entry and makes every loop over the outbox megamorphic.
     const entry: Outgoing = {
-      batch: this.ctx.queue.batch, sent: false, diskFirst: f.diskFirst, commitFirst: f.commitFirst, acks: f.acks, updates: f.updates, sender: f.sender,
+      batch: this.ctx.queue.batch, sent: false, diskFirst: f.diskFirst, acks: f.acks, updates: f.updates, sender: f.sender,
       echo: f.echo, actor: f.actor, fields: f.fields, refusals: f.refusals, malformed: f.malformed,
     };
     this.outbox.push(entry);
-    this.send(-1, -1);
     const b = entry.batch;
-    if (entry.commitFirst) {
+    if (this.scheduledBatch !== b) {
+      this.scheduledBatch = b;
+      this.ctx.queue.afterCommit((err) => this.settle(b, err));
+    }
+    if (this.watchedBatch !== b) {
+      this.watchedBatch = b;
+      // At once when nothing is queued (a refusal that changed nothing).
       this.ctx.queue.afterWrite((err) => {
+        if (this.watchedBatch === b) this.watchedBatch = -1;
         if (!err) this.send(b, -1);
       });
     }
-    if (this.scheduledBatch === b) return;
-    this.scheduledBatch = b;
-    this.ctx.queue.afterCommit((err) => this.settle(b, err));
+    // Inside another commit's callbacks or a transaction this cannot commit: the batch then commits
+    // at the end of the turn, as for a change nobody else is there to get.
+    if (f.updates.length > 0 && (f.echo || this.conns.size > 1)) this.ctx.queue.commitOpenBatch();
   }
 
   /**
-   * Sends, in order, what has not gone out yet, up to the first change that must wait for its
-   * commit or for the disk and has not got there (batches up to `committedUpTo` are committed, up to
-   * `durableUpTo` on disk too).
+   * Sends, in order, what has not gone out yet, up to the first change whose batch is not committed,
+   * or not on disk for one that waits for the disk (batches up to `committedUpTo` are committed, up
+   * to `durableUpTo` on disk too).
    */
   private send(committedUpTo: number, durableUpTo: number): void {
     const ready: Outgoing[] = [];
     for (const e of this.outbox) {
       if (e.sent) continue;
-      if ((e.diskFirst && e.batch > durableUpTo) || (e.commitFirst && e.batch > committedUpTo)) break;
+      if (e.batch > committedUpTo || (e.diskFirst && e.batch > durableUpTo)) break;
       ready.push(e);
     }
     if (ready.length === 0) return;
@@ -416,7 +411,7 @@ export class Room {
       for (const e of done) {
         if (e.sent || e.updates.length === 0) continue;
         this.enqueueOut({
-          updates: e.updates, sender: null, echo: true, actor: e.actor, fields: e.fields, refusals: null, malformed: null, acks: 0, diskFirst: true, commitFirst: false,
+          updates: e.updates, sender: null, echo: true, actor: e.actor, fields: e.fields, refusals: null, malformed: null, acks: 0, diskFirst: true,
         });
       }
       return;
@@ -503,7 +498,7 @@ export class Room {
     if (this.patientId) this.ctx.patients.refresh(this.patientId, this.doc);
     // Workflow and projections follow server-side writes (registration, conflict picks, hand-offs)
     // the same way they follow anyone's edits.
-    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: rows, refusals: null, malformed: null, acks: 0, diskFirst: true, commitFirst: false });
+    this.enqueueOut({ updates: [u], sender: null, echo: true, actor, fields: rows, refusals: null, malformed: null, acks: 0, diskFirst: true });
   }
 
   compact(): void {
@@ -537,16 +532,11 @@ export class Room {
       if (e.state !== null) {
         conn.awarenessIds.add(e.clientId);
         // A client announces its Yjs client id in its presence before it edits: the session is
-        // claimed (and on disk) before its first change, which can then go out at commit.
+        // claimed before its first change, which goes out once that batch (or a later one holding
+        // it) is committed, never before the claim is on record.
         if (owner === undefined && Y.getState(this.doc.store, e.clientId) === 0) {
           this.owners.set(e.clientId, conn.actor.userId);
           this.ctx.docs.recordOwner(this.name, e.clientId, conn.actor.userId);
-          // Its first changes may arrive before this commits (in the same network read): they wait
-          // for the commit (commitFirst), or a server killed in between would have sent them out
-          // with no owner on record, and the first colleague to send them back could claim it.
-          this.pendingClaims.add(e.clientId);
-          const id = e.clientId;
-          this.ctx.queue.afterWrite(() => this.pendingClaims.delete(id));
         }
       }
       kept.push({ clientId: e.clientId, clock: e.clock, state: e.state === null ? null : stampPresence(e.state, conn.actor) });
