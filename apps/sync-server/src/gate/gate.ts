@@ -7,7 +7,7 @@ import { deletedItems, insertedItems, isNew, stateAdvanced, valueOf, type Change
 import { fieldRows, groupByField, readChanges, type TxView } from './fields.js';
 import { judge } from './rules.js';
 import { Restorer } from './revert.js';
-import { scanUpdate, type ScanTotals } from './structs.js';
+import { keepDeletions, scanUpdate, type ScanTotals } from './structs.js';
 import { MAX_REFUSED_DELETIONS, refusedDeletions } from './deletions.js';
 import { deepestNesting, MAX_NESTING } from './nesting.js';
 
@@ -60,10 +60,15 @@ export interface GateContext {
   role: Role;
   /** Returns a reason when this connection may not author new structs for `clientId`. */
   checkAuthor: (clientId: number) => string | null;
+  /** Whether the sender owns the editing session `clientId` (already on record). */
+  isOwn: (clientId: number) => boolean;
   lockedBy: (fieldPath: string, unitPath: string) => string | null;
   /** Check permissions (true) or only record and persist (false: benchmarks' gate-off mode). */
   enforce: boolean;
 }
+
+/** Told to a sender whose update builds partly on a colleague's changes the server does not have. */
+export const PENDING_ON_COLLEAGUE = 'Part of your change builds on a colleague\'s changes that have not reached the server yet; it is sent again when you reconnect after theirs are saved';
 
 /** New Yjs client ids one update may introduce. */
 export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
@@ -207,7 +212,19 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     // colleague's own device sends those edits again.
     try {
       const beyond = Y.encodeStateVector(foreign);
-      updates = batch.map((u) => Y.diffUpdate(u, beyond));
+      // Deletions may be the colleague's too: a delete set names whose items were deleted, never who
+      // deleted them. Judged as the sender's, a colleague's overwrite of a vital sign was refused
+      // and the old value written back (beating the colleague's own resend), or applied, losing the
+      // saved value when that resend never came; and deletions of the dropped items could never
+      // apply, which refused everything else with them. So only deletions of the sender's own items
+      // are applied now. The rest are neither applied nor refused: the colleague's device sends its
+      // own, and the sender's device sends the whole delete set again whenever it syncs.
+      const kept: number[] = [];
+      const own = (client: number): boolean => result.authors.has(client) || ctx.isOwn(client);
+      updates = batch.map((u) => keepDeletions(Y.diffUpdate(u, beyond), own, kept));
+      totals.deletes = kept;
+      totals.deleted = 0;
+      for (let i = 2; i < kept.length; i += 3) totals.deleted += kept[i]!;
     } catch (e) {
       result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
       result.malformed = true;
@@ -236,7 +253,12 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     if (store.pendingStructs !== null || store.pendingDs !== null) {
       store.pendingStructs = null;
       store.pendingDs = null;
-      result.wholeRefusal ??= 'The update depends on changes the server does not have; it was not applied';
+      if (foreign.size === 0) result.wholeRefusal ??= 'The update depends on changes the server does not have; it was not applied';
+      else {
+        // Built on a colleague's changes the server does not have (dropped above): what does not
+        // depend on them is judged as usual, instead of being refused and deleted with the rest.
+        result.refusals.push({ path: '(update)', reason: PENDING_ON_COLLEAGUE, tried: null });
+      }
     }
 
     const flags = { collected: false };

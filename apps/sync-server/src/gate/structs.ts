@@ -11,6 +11,7 @@
 // an update carrying one is refused as malformed before it touches the document.
 
 import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 
 export class MalformedUpdate extends Error {}
 
@@ -132,10 +133,11 @@ export interface ScanTotals {
  * Records in `ends` the clock each client's structs in `update` reach, keeping the larger of what is
  * there. Throws MalformedUpdate (or lib0's decoding errors) when the update cannot be read or holds a
  * struct Yjs cannot hold. With `totals`, adds what it found there (shared types, the delete set).
+ * Returns where the delete set starts.
  */
 export function scanUpdate(
   update: Uint8Array, ends: Map<number, number>, visit: ItemVisitor | null = null, totals: ScanTotals | null = null,
-): void {
+): number {
   let types = false;
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
@@ -193,6 +195,7 @@ export function scanUpdate(
     if (structs > 0) ends.set(client, Math.max(clock, ends.get(client) ?? 0));
   }
   // The delete set: per client, ranges of clock and length.
+  const dsStart = d.pos;
   const deleting = decoding.readVarUint(d);
   let deleted = 0;
   for (let c = 0; c < deleting; c++) {
@@ -209,4 +212,35 @@ export function scanUpdate(
     totals.types ||= types;
     totals.deleted += deleted;
   }
+  return dsStart;
+}
+
+/**
+ * The update with only the deletions of items by the clients `keep` accepts (a delete set names the
+ * items' authors, never who deleted them). Appends the kept ranges, flat, to `kept`.
+ */
+export function keepDeletions(update: Uint8Array, keep: (client: number) => boolean, kept: number[]): Uint8Array {
+  const start = scanUpdate(update, new Map());
+  const d = decoding.createDecoder(update);
+  d.pos = start;
+  const clients: { client: number; ranges: number[] }[] = [];
+  const deleting = decoding.readVarUint(d);
+  for (let c = 0; c < deleting; c++) {
+    const client = decoding.readVarUint(d);
+    const n = decoding.readVarUint(d);
+    const ranges: number[] = [];
+    for (let r = 0; r < n; r++) ranges.push(decoding.readVarUint(d), decoding.readVarUint(d));
+    if (!keep(client)) continue;
+    clients.push({ client, ranges });
+    for (let r = 0; r < ranges.length; r += 2) kept.push(client, ranges[r]!, ranges[r + 1]!);
+  }
+  const e = encoding.createEncoder();
+  encoding.writeUint8Array(e, update.subarray(0, start));
+  encoding.writeVarUint(e, clients.length);
+  for (const { client, ranges } of clients) {
+    encoding.writeVarUint(e, client);
+    encoding.writeVarUint(e, ranges.length / 2);
+    for (const x of ranges) encoding.writeVarUint(e, x);
+  }
+  return encoding.toUint8Array(e);
 }

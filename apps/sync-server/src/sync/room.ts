@@ -198,6 +198,7 @@ export class Room {
         role: actor.role,
         enforce: this.ctx.config.gate,
         lockedBy: (field, unit) => this.locks.heldByOther(field, unit, actor.userId),
+        isOwn: (clientId) => this.owners.get(clientId) === actor.userId,
         checkAuthor: (clientId) => {
           const owner = this.owners.get(clientId);
           if (owner === undefined) {
