@@ -1,15 +1,17 @@
 // Limits the gate keeps so that one person cannot move a visit outside its steps, take the record
 // down for everyone, or make it grow without bound: the visit's status, conflict picks, how deep a
-// record nests, what a refused deletion may cost, and the server's own editing session.
+// record nests, how big text and notes may be, what a refused deletion may cost, and the server's own
+// editing session.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
-import { conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
+import { MAX_TEXT_LENGTH, conflictsOf, docNameFor, sectionOf, type Conflict } from '@pamoja/schema';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { MAX_NESTING } from '../../apps/sync-server/src/gate/nesting.js';
-import { RESTORED_BURST } from '../../apps/sync-server/src/sync/room.js';
+import { MAX_ITEMS_PER_UPDATE } from '../../apps/sync-server/src/gate/gate.js';
+import { CUT_OFF_REASON, RESTORED_BURST } from '../../apps/sync-server/src/sync/room.js';
 import { api, connectStock, login, registerTestPatient, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -176,6 +178,81 @@ describe('how deep a record nests', () => {
   });
 });
 
+/**
+ * Sends one change made on a fresh copy of the record and waits until the server has answered it
+ * (`saved` covers refused updates too); returns the refusals it brought.
+ */
+async function sendChange(raw: RawClient, change: (d: Y.Doc) => void): Promise<string[]> {
+  const local = await raw.fetchDoc();
+  const sv = Y.encodeStateVector(local);
+  change(local);
+  const saved = raw.savedCount();
+  const refused = raw.refusals().length;
+  raw.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+  await until(() => raw.savedCount() > saved, 10_000, 'the change answered');
+  return raw.refusals().slice(refused);
+}
+
+describe('how big text and notes may be', () => {
+  const big = 'x'.repeat(2_000_000);
+  const TEXT_LIMIT = `Text is limited to ${MAX_TEXT_LENGTH} characters, formatting included`;
+  const NOTES_LIMIT = `Notes are limited to ${MAX_TEXT_LENGTH} characters, formatting and attributes included`;
+
+  it(`the assessment holds ${MAX_TEXT_LENGTH.toLocaleString('en')} characters, formatting counted: a 2 MB formatting attribute is refused`, async () => {
+    const p = await freshPatient('TextSize');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
+    await raw.opened;
+    const assessment = (d: Y.Doc): Y.Text => sectionOf<Y.Text>(d, p.visitId, 'assessment')!;
+    const storedText = (): Y.Text => assessment(stored(p.name));
+    // A few characters carrying a 2 MB attribute, as typed and as formatting laid over saved text.
+    expect(await sendChange(raw, (d) => assessment(d).insert(0, 'Alert', { comment: big }))).toEqual([TEXT_LIMIT]);
+    expect(storedText().length).toBe(0);
+    expect(await sendChange(raw, (d) => assessment(d).insert(0, 'Alert and oriented'))).toEqual([]);
+    expect(await sendChange(raw, (d) => assessment(d).format(0, 5, { comment: big }))).toEqual([TEXT_LIMIT]);
+    expect(storedText().toDelta()).toEqual([{ insert: 'Alert and oriented' }]);
+    // Up to the limit exactly, formatting included; then one character more is refused.
+    const bold = JSON.stringify(true).length + 'bold'.length * 2; // where bold starts ({bold: true}) and ends ({bold: null})
+    const room = MAX_TEXT_LENGTH - 'Alert and oriented'.length - bold;
+    expect(await sendChange(raw, (d) => assessment(d).insert(18, 'a'.repeat(room), { bold: true }))).toEqual([]);
+    expect(storedText().length).toBe(MAX_TEXT_LENGTH - bold);
+    expect(await sendChange(raw, (d) => assessment(d).insert(0, 'b'))).toEqual([TEXT_LIMIT]);
+    expect(storedText().length).toBe(MAX_TEXT_LENGTH - bold);
+    raw.close();
+  });
+
+  it(`notes hold ${MAX_TEXT_LENGTH.toLocaleString('en')} characters, element names, attributes and formatting counted`, async () => {
+    const p = await freshPatient('NotesSize');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'clinician'));
+    await raw.opened;
+    const notes = (d: Y.Doc): Y.XmlFragment => sectionOf<Y.XmlFragment>(d, p.visitId, 'notes')!;
+    const paragraph = (text: string, attrs?: Record<string, unknown>): Y.XmlElement => {
+      const el = new Y.XmlElement('paragraph');
+      const t = new Y.XmlText();
+      if (attrs) t.insert(0, text, attrs);
+      else t.insert(0, text);
+      el.insert(0, [t]);
+      return el;
+    };
+    // 2 million characters of text; a 2 MB attribute; a 2 MB element name; 2 MB of formatting.
+    expect(await sendChange(raw, (d) => notes(d).insert(0, [paragraph(big)]))).toEqual([NOTES_LIMIT]);
+    expect(await sendChange(raw, (d) => {
+      const el = paragraph('Chest pain');
+      el.setAttribute('data-note', big);
+      notes(d).insert(0, [el]);
+    })).toEqual([NOTES_LIMIT]);
+    expect(await sendChange(raw, (d) => notes(d).insert(0, [new Y.XmlElement(big)]))).toEqual([NOTES_LIMIT]);
+    expect(await sendChange(raw, (d) => notes(d).insert(0, [paragraph('Chest pain', { link: { href: big } })]))).toEqual([NOTES_LIMIT]);
+    expect(notes(stored(p.name)).length).toBe(0);
+    // Exactly the limit: the paragraph's name and its text. One character more is refused.
+    const limit = MAX_TEXT_LENGTH - 'paragraph'.length;
+    expect(await sendChange(raw, (d) => notes(d).insert(0, [paragraph('n'.repeat(limit))]))).toEqual([]);
+    expect(notes(stored(p.name)).toString()).toBe(`<paragraph>${'n'.repeat(limit)}</paragraph>`);
+    expect(await sendChange(raw, (d) => ((notes(d).get(0) as Y.XmlElement).get(0) as Y.XmlText).insert(0, 'm'))).toEqual([NOTES_LIMIT]);
+    expect(notes(stored(p.name)).toString()).toBe(`<paragraph>${'n'.repeat(limit)}</paragraph>`);
+    raw.close();
+  });
+});
+
 /** A delete-only update: `ranges` single-clock deletions of `client`, every `step`-th clock from `from`. */
 function sparseDelete(client: number, from: number, ranges: number, step = 2): Uint8Array {
   const e = encoding.createEncoder();
@@ -306,7 +383,7 @@ describe('refused deletions over time', () => {
       await raw.waitFor((r) => r.type === 2, 10_000);
       if (k < messages - 1) raw.close();
     }
-    expect(await raw.waitClosed(5000)).toEqual({ code: 4429, reason: 'Too many refused deletions; reload the record' });
+    expect(await raw.waitClosed(5000)).toEqual({ code: 4429, reason: 'Too many refused changes; reload the record' });
     expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.toString()).toBe('b'.repeat(20_000));
     nurse.provider.destroy();
   });
@@ -334,5 +411,63 @@ describe('the server\'s own session', () => {
     expect(srv.ctx.docs.load(p.name).owners.get(serverId)).toBe('system');
     expect(sectionOf(stored(p.name), p.visitId, 'billing')!.get('paymentType')).not.toBe('CASH');
     raw.close();
+  });
+});
+
+describe('pieces per update', () => {
+  /** Characters typed one by one in front of the last, so no two merge: one item each. */
+  function typedBackwards(name: string, visitId: string, n: number): Uint8Array {
+    const d = copyOf(name, Math.floor(Math.random() * 0xffffffff));
+    const sv = Y.encodeStateVector(d);
+    const text = sectionOf<Y.Text>(d, visitId, 'assessment')!;
+    d.transact(() => {
+      for (let i = 0; i < n; i++) text.insert(0, 'x');
+    });
+    return Y.encodeStateAsUpdate(d, sv);
+  }
+
+  it(`an update carrying more than ${MAX_ITEMS_PER_UPDATE.toLocaleString('en')} pieces is refused whole, before anything of it is applied`, async () => {
+    const p = await freshPatient('ManyItems');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
+    await raw.opened;
+    await raw.fetchDoc();
+    const before = Y.encodeStateVector(room(p.name).doc);
+    raw.sendUpdate(typedBackwards(p.name, p.visitId, MAX_ITEMS_PER_UPDATE + 1));
+    const refused = await raw.waitFor((r) => r.type === 2, 10_000);
+    expect(refused.reason).toMatch(`more than the ${MAX_ITEMS_PER_UPDATE} one update may carry`);
+    // Nothing of it in the record: no text, and no deleted pieces left behind either.
+    expect(Y.encodeStateVector(room(p.name).doc)).toEqual(before);
+    expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length).toBe(0);
+    // A nurse's large but honest change still goes through.
+    raw.sendUpdate(typedBackwards(p.name, p.visitId, 5000));
+    await until(() => sectionOf<Y.Text>(room(p.name).doc, p.visitId, 'assessment')!.length === 5000, 10_000, 'the 5,000 characters saved');
+    raw.close();
+  });
+
+  it(`refused new pieces count against the person's budget of ${RESTORED_BURST.toLocaleString('en')} refused pieces, since each stays in the record as a deleted piece`, async () => {
+    const p = await freshPatient('RefusedItems');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
+    await raw.opened;
+    await raw.fetchDoc();
+    raw.sendUpdate(typedBackwards(p.name, p.visitId, RESTORED_BURST + 500));
+    expect(await raw.waitClosed(10_000)).toEqual({ code: 4429, reason: 'Too many refused changes; reload the record' });
+    expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length).toBe(0);
+    // Coming back, the same person's updates to this record are refused unapplied for a while: each
+    // reconnect would otherwise leave another update's worth of deleted pieces.
+    const again = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
+    await again.opened;
+    await again.fetchDoc();
+    const sv = Y.encodeStateVector(room(p.name).doc);
+    again.sendUpdate(typedBackwards(p.name, p.visitId, RESTORED_BURST + 500));
+    expect((await again.waitFor((r) => r.type === 2, 10_000)).reason).toBe(CUT_OFF_REASON);
+    expect(Y.encodeStateVector(room(p.name).doc)).toEqual(sv);
+    // Others are not affected.
+    const nurse = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
+    await nurse.opened;
+    await nurse.fetchDoc();
+    nurse.sendUpdate(typedBackwards(p.name, p.visitId, 10));
+    await until(() => sectionOf<Y.Text>(room(p.name).doc, p.visitId, 'assessment')!.length === 10, 5000, 'the nurse\'s text saved');
+    again.close();
+    nurse.close();
   });
 });

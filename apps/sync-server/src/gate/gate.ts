@@ -44,7 +44,10 @@ export interface GateResult {
   conflicts: ConflictFound[];
   /** Client ids that authored new structs in this update (checked before applying). */
   authors: Set<number>;
-  /** Deleted pieces of the record written again because their deletion was refused (see revert.ts). */
+  /**
+   * Pieces refused after they were applied: deleted ones written again (see revert.ts), and new
+   * ones deleted, which stay in the record as deleted pieces.
+   */
   restored: number;
   /** Why the whole update was refused (malformed, pending dependencies), if it was. */
   wholeRefusal: string | null;
@@ -65,10 +68,20 @@ export interface GateContext {
   lockedBy: (fieldPath: string, unitPath: string) => string | null;
   /** Check permissions (true) or only record and persist (false: benchmarks' gate-off mode). */
   enforce: boolean;
+  /** Refuse the update whole, unapplied, for this reason (null: judge it). */
+  refuseAll?: string | null;
 }
 
 /** Told to a sender whose update builds partly on a colleague's changes the server does not have. */
 export const PENDING_ON_COLLEAGUE = 'Part of your change builds on a colleague\'s changes that have not reached the server yet; it is sent again when you reconnect after theirs are saved';
+
+/**
+ * Items one update may carry. Each costs time to integrate and, when refused, stays in the record as
+ * a deleted piece for good: an 8 MB update of a million one-character items, refused, held the
+ * server for 8.8 s and left 7 MB in the record. A 2,000-edit offline bundle carries about 2,600, a
+ * 20,000-edit shift on one record about 25,000.
+ */
+export const MAX_ITEMS_PER_UPDATE = 30_000;
 
 /** New Yjs client ids one update may introduce. */
 export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
@@ -169,6 +182,10 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
     malformed: false, restored: 0,
   };
+  if (ctx.refuseAll) {
+    result.wholeRefusal = ctx.refuseAll;
+    return result;
+  }
   let restorer: Restorer | null = null;
   let netUpdate: Uint8Array | null = null;
   const captureNet = (u: Uint8Array): void => {
@@ -178,12 +195,16 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   // Authorship first, before anything integrates: structs (even deleted ones) written under another
   // person's client id would occupy that person's clock range, and their real edits would be dropped.
   const ends = new Map<number, number>();
-  const totals: ScanTotals = { types: false, deleted: 0, deletes: [] };
+  const totals: ScanTotals = { types: false, items: 0, deleted: 0, deletes: [] };
   try {
     for (const update of batch) scanUpdate(update, ends, null, totals);
   } catch (e) {
     result.wholeRefusal = `The update could not be read (${e instanceof Error ? e.message : String(e)})`;
     result.malformed = true;
+    return result;
+  }
+  if (totals.items > MAX_ITEMS_PER_UPDATE) {
+    result.wholeRefusal = `The update carries ${totals.items} pieces, more than the ${MAX_ITEMS_PER_UPDATE} one update may carry; it was not applied`;
     return result;
   }
   let newClients = 0;
@@ -332,8 +353,9 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
       const it = refusedInserts[i]!;
       if (!it.deleted) it.delete(tr);
     }
+    result.restored = refusedInserts.length;
     if (refusedDeletes.length) {
-      result.restored = refusedDeletes.length;
+      result.restored += refusedDeletes.length;
       restorer = new Restorer(doc, origin, refusedDeletes, refusedInserts);
       // The UndoManager keeps every deleted item it saw; refused new content must not be kept.
       doc.once('afterTransaction', (t: Y.Transaction) => {

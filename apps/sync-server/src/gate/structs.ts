@@ -123,6 +123,8 @@ export type ItemVisitor = (client: number, clock: number, length: number, holdsT
 export interface ScanTotals {
   /** Some item holds a shared type. */
   types: boolean;
+  /** Items (structs other than collected or skipped ranges). */
+  items: number;
   /** Clock units the delete sets cover. */
   deleted: number;
   /** The delete sets' ranges, flat: client, clock, length, client, ... */
@@ -139,6 +141,7 @@ export function scanUpdate(
   update: Uint8Array, ends: Map<number, number>, visit: ItemVisitor | null = null, totals: ScanTotals | null = null,
 ): number {
   let types = false;
+  let items = 0;
   const d = decoding.createDecoder(update);
   const clients = decoding.readVarUint(d);
   // Yjs keeps only the last block it reads for a client: blocks before it would be read here and
@@ -189,6 +192,7 @@ export function scanUpdate(
       }
       const length = itemLength(d, kind);
       if (kind === TYPE) types = true;
+      items++;
       visit?.(client, clock, length, kind === TYPE, by, refClient, refClock);
       clock += length;
     }
@@ -210,6 +214,7 @@ export function scanUpdate(
   }
   if (totals) {
     totals.types ||= types;
+    totals.items += items;
     totals.deleted += deleted;
   }
   return dsStart;

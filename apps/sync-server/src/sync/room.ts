@@ -42,6 +42,9 @@ export const RELAYED_PRESENCE_BURST = 1024 * 1024;
  */
 export const FREE_ANNOUNCEMENT_BYTES = 2048;
 
+/** Told to someone past their budget of refused pieces on a record, while they are cut off from it. */
+export const CUT_OFF_REASON = 'Too many of your changes to this record were refused; nothing more from you is applied to it for a few minutes';
+
 /** Presence entries one connection may hold (a tab has one; a few for reconnect overlaps). */
 const MAX_PRESENCE_IDS = 8;
 
@@ -93,6 +96,12 @@ export class Room {
   readonly openedAt = Date.now();
   private serverSessionStored = false;
   private readonly budgets = new Map<string, { relayed: Bucket; restored: Bucket }>();
+  /**
+   * People past their budget of refused pieces, and until when nothing more they send to this record
+   * is applied: closing the connection alone let each reconnect bring another update's worth of
+   * pieces that stay in the record.
+   */
+  private readonly cutOff = new Map<string, number>();
 
   constructor(readonly name: string, private readonly ctx: ServerContext) {
     const loaded = ctx.docs.load(name);
@@ -194,7 +203,10 @@ export class Room {
     const claimed: number[] = [];
     let result: GateResult;
     try {
+      const until = this.cutOff.size ? this.cutOff.get(actor.userId) : undefined;
+      if (until !== undefined && Date.now() >= until) this.cutOff.delete(actor.userId);
       result = applyGuarded(this.doc, batch, conn, {
+        refuseAll: until !== undefined && Date.now() < until ? CUT_OFF_REASON : null,
         role: actor.role,
         enforce: this.ctx.config.gate,
         lockedBy: (field, unit) => this.locks.heldByOther(field, unit, actor.userId),
@@ -231,9 +243,10 @@ export class Room {
   /**
    * One person's budgets on this record, over all their connections; past either, the connection is
    * closed. `relayed`: bytes of presence and lock lists sent to everyone on the record on their behalf.
-   * `restored`: refused deletions put back, each piece written again (see gate/revert.ts), so one
-   * capped update after another (each under the gate's limit of 1,000 pieces) would otherwise still
-   * make the record grow and the server work without end.
+   * `restored`: refused deletions put back, each piece written again (see gate/revert.ts), and
+   * refused new pieces, deleted and kept as deleted pieces, so one capped update after another (each
+   * under the gate's limits) would otherwise still make the record grow and the server work without
+   * end.
    */
   private budgetsOf(userId: string): { relayed: Bucket; restored: Bucket } {
     let b = this.budgets.get(userId);
@@ -303,8 +316,9 @@ export class Room {
     this.enqueueOut({ updates: result.updates, sender: conn, echo: refused, actor, fields: result.fields, refusals, malformed, acks, diskFirst: newAuthor });
     if (result.restored > 0 && !this.budgetsOf(actor.userId).restored.take(result.restored, Date.now())) {
       // After this change and its refusal have gone out (they were queued first).
-      ctx.log.warn({ user: actor.username, doc: this.name }, 'refused deletions over their budget');
-      ctx.queue.afterWrite(() => conn.close(CLOSE.rateLimited, 'Too many refused deletions; reload the record'));
+      ctx.log.warn({ user: actor.username, doc: this.name }, 'refused changes over their budget');
+      this.cutOff.set(actor.userId, Date.now() + (RESTORED_BURST / RESTORED_PER_SEC) * 1000);
+      ctx.queue.afterWrite(() => conn.close(CLOSE.rateLimited, 'Too many refused changes; reload the record'));
     }
   }
 
