@@ -53,6 +53,25 @@ describe('idle sockets', () => {
     expect(ms).toBeLessThan(3 * IDLE_MS);
   });
 
+  it('closes a connection that trickles its headers, its upgrade or its body a byte at a time, within its bounds', async () => {
+    // A byte every 100 ms keeps any idle timer from firing (the first request's bound is 300 ms).
+    const trickle = (head: string, pad: string): { closedAfter: Promise<number> } => {
+      const c = hold(head);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (!c.socket.destroyed) c.socket.write(pad[i++ % pad.length]!);
+      }, 100);
+      c.closedAfter.then(() => clearInterval(timer), () => clearInterval(timer));
+      return c;
+    };
+    const headers = trickle('GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Padding: aaaaaaaaaaaaaaaaaaaa\r\n');
+    const upgrade = trickle('GET /sync/patient:x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n', 'X-Padding: aaaaaaaaaaaaaaaaaaaa\r\n');
+    const body = trickle('POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n', ' ');
+    for (const c of [headers, upgrade]) expect(await c.closedAfter).toBeLessThan(IDLE_MS);
+    // The whole request within IDLE_MS, checked every quarter of it.
+    expect(await body.closedAfter).toBeLessThan(IDLE_MS + IDLE_MS / 4 + 1000);
+  });
+
   it('closes a kept-alive connection idle after its answer (Node\'s keep-alive timeout, 5 s, applies there)', async () => {
     const c = hold('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     const ms = await c.closedAfter;

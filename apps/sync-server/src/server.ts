@@ -25,7 +25,7 @@ import { adminRoutes } from './http/admin.js';
 import { mountWorkflow } from './http/workflow.js';
 import { seedDemoClinic } from './seed/demo.js';
 import { BadInput } from './http/admin-validate.js';
-import { boundIdleSockets } from './http/sockets.js';
+import { boundIdleSockets, requestBounds } from './http/sockets.js';
 
 export interface RunningServer {
   url: string;
@@ -166,7 +166,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   }
   const app = buildApp(ctx, hub);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: requestBounds(config.httpIdleMs) }, () => {
       s.off('error', refused);
       resolve(s as Server);
     });
