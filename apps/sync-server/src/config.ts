@@ -12,7 +12,11 @@ export interface Config {
   dataDir: string;
   /** SESSION_TTL_HOURS: how long a login token lives. Default 12 (one shift). */
   sessionTtlMs: number;
-  /** MAX_FRAME_BYTES: largest WebSocket message accepted. Default 8 MiB (a long offline shift fits). */
+  /**
+   * MAX_FRAME_BYTES: largest WebSocket message accepted. Default 8 MiB (a long offline shift fits).
+   * Twice it (16 MiB) is also what may wait unsent for one connection beyond the largest message
+   * waiting for it; past that the connection is closed with 4503 (see Conn.admit).
+   */
   maxFrameBytes: number;
   /** RATE_LIMIT_MSGS_PER_SEC / RATE_LIMIT_BURST: per-connection message budget. Defaults 200 / 2000. */
   rateLimitPerSec: number;

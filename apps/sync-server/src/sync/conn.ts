@@ -3,13 +3,27 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Actor } from '../gate/actor.js';
-import type { Broadcast } from './protocol.js';
+import { CLOSE, type Broadcast } from './protocol.js';
 
-/** What a `ws` WebSocket keeps of its connection: the TCP socket, and its sender's queue. */
+/**
+ * What a `ws` WebSocket keeps of its connection: the TCP socket, its sender's queue, and its
+ * receiver's frame limit (the hub's WebSocketServer `maxPayload`).
+ */
 interface WsInternals {
   _socket?: Socket;
   _sender?: { _queue: unknown[] };
+  _receiver?: { _maxPayload: number };
 }
+
+/** Used only should ws no longer say what its frame limit is: twice MAX_FRAME_BYTES's default. */
+const FALLBACK_MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A connection closed for being too far behind has this long to take in what waits for it and the
+ * close frame behind it; then its socket is cut, and what was queued for it is freed. One that does
+ * not read would never complete the closing handshake, and ws would hold everything for 30 s.
+ */
+export const BEHIND_GRACE_MS = 2000;
 
 let nextConnId = 1;
 
@@ -53,6 +67,15 @@ export class Conn {
   silentBeats = 0;
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
+  /**
+   * Bytes that may wait unsent for this connection beyond the largest message waiting for it (see
+   * admit): the largest frame the server reads at all, twice MAX_FRAME_BYTES (16 MiB by default).
+   */
+  readonly maxUnsentBytes: number;
+  /** Largest message queued for it since nothing was waiting. */
+  private largestWaiting = 0;
+  /** While corked (see cork): what was waiting before, the only part a slow reader is to blame for. */
+  private waitingAtCork: number | null = null;
 
   constructor(
     readonly ws: WebSocket,
@@ -64,10 +87,11 @@ export class Conn {
     burst: number,
   ) {
     this.messages = new Bucket(ratePerSec, burst);
+    this.maxUnsentBytes = (ws as unknown as WsInternals)._receiver?._maxPayload || FALLBACK_MAX_UNSENT_BYTES;
   }
 
   send(msg: Uint8Array): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(msg);
+    if (this.admit(msg.length)) this.ws.send(msg);
   }
 
   /**
@@ -76,18 +100,56 @@ export class Conn {
    * only while compressing, which this server does not do), so messages still leave in order.
    */
   sendBroadcast(b: Broadcast): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (!this.admit(b.wire.length)) return;
     const ws = this.ws as unknown as WsInternals;
     if (ws._socket && ws._sender && ws._sender._queue.length === 0) ws._socket.write(b.wire);
     else this.ws.send(b.message);
   }
 
-  /** Holds writes so several messages leave in one syscall. */
+  /**
+   * Whether a message of `bytes` may be queued for this connection; if it is too far behind, it is
+   * closed instead. Whatever the server sends a connection waits in memory (ws.bufferedAmount: the
+   * socket's write buffer, corked writes included, and ws's own queue) until the client reads it, so
+   * a client that stops reading and keeps asking for the record (each sync step 1 is answered with
+   * all of it) would grow the server without bound, and so would a tablet on a dead link while its
+   * colleagues edit. What waits may go past the cap by the largest message queued since nothing was
+   * waiting, so a record or an offline bundle of any size still goes whole to a tablet on a slow
+   * link, with the cap (two full-size bundles) for everything the room sends meanwhile; the check is
+   * made before queueing, so one message more may be added. A connection that does not read thus
+   * holds at most the cap and two of its largest messages.
+   */
+  private admit(bytes: number): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
+    const waiting = this.waitingAtCork ?? this.ws.bufferedAmount;
+    if (waiting === 0 && this.waitingAtCork === null) this.largestWaiting = 0;
+    if (waiting > this.maxUnsentBytes + this.largestWaiting) {
+      this.fellBehind(waiting);
+      return false;
+    }
+    if (bytes > this.largestWaiting) this.largestWaiting = bytes;
+    return true;
+  }
+
+  /** Closed with a reason the client reads if it reads again soon; cut after a grace otherwise. */
+  private fellBehind(waiting: number): void {
+    const mb = (n: number): string => (n / (1024 * 1024)).toFixed(1);
+    this.close(CLOSE.tooFarBehind, `Too far behind: ${mb(waiting)} MB unsent, over ${mb(this.maxUnsentBytes)} MB beyond the largest message; reconnect`);
+    const ws = this.ws;
+    setTimeout(() => ws.terminate(), BEHIND_GRACE_MS).unref();
+  }
+
+  /**
+   * Holds writes so several messages leave in one syscall. Held writes count in ws.bufferedAmount
+   * until uncork, however fast the client reads, so meanwhile admit judges what waited before.
+   */
   cork(): void {
+    this.waitingAtCork = this.ws.bufferedAmount;
+    if (this.waitingAtCork === 0) this.largestWaiting = 0;
     (this.ws as unknown as WsInternals)._socket?.cork();
   }
 
   uncork(): void {
+    this.waitingAtCork = null;
     (this.ws as unknown as WsInternals)._socket?.uncork();
   }
 

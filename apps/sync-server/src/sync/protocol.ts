@@ -18,6 +18,11 @@ export const CLOSE = {
   unauthorized: 4401,
   forbidden: 4403,
   rateLimited: 4429,
+  /**
+   * Too much sent to it waits unread (see Conn.admit). In the 4500s, y-websocket's "try again later":
+   * a tablet on a link that was too slow for a while reconnects and catches up from its state vector.
+   */
+  tooFarBehind: 4503,
   serverShutdown: 1001,
   /** The server dropped its copy of the record and will open it again from disk: reconnect. */
   reload: 1012,
