@@ -115,6 +115,16 @@ describe('foundation', () => {
     expect(await upgradeStatus(`${wsUrl(srv.url)}/${doc}?token=${fresh}`)).toBe('open');
   });
 
+  it('opens records of registered patients only: a made-up id is refused and nothing is stored for it', async () => {
+    const token = await login(srv.url, 'reception');
+    expect(await upgradeStatus(`${wsUrl(srv.url)}/patient:made-up-id?token=${token}`)).toBe(404);
+    expect(srv.ctx.docs.exists('patient:made-up-id')).toBe(false);
+    const { id } = (await api<{ id: string }>(srv.url, token, 'POST', '/api/patients', {
+      firstName: 'Rehema', lastName: 'Atieno', sex: 'female', dateOfBirth: '2001-06-30',
+    })).body;
+    expect(await upgradeStatus(`${wsUrl(srv.url)}/patient:${id}?token=${token}`)).toBe('open');
+  });
+
   it('closes live WebSockets of a session when it logs out', async () => {
     const token = await login(srv.url, 'pharmacy');
     const patients = await api<{ id: string }[]>(srv.url, token, 'GET', '/api/patients');

@@ -107,6 +107,11 @@ export class Hub {
       this.auditDenied(actor, req, docName, `over ${limit} open connections for this account`);
       return refuse(429, `Too many connections for this account (at most ${limit} at once)`);
     }
+    // Records exist for registered patients only: anyone may otherwise open `patient:<anything>` and
+    // write into a record no list shows, kept for good.
+    if (!this.rooms.has(docName) && !this.ctx.patients.byId(patientIdFromDocName(docName)!) && !this.ctx.docs.exists(docName)) {
+      return refuse(404, 'No such patient');
+    }
     const ext = url.searchParams.get('ext') === '1';
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, docName, actor, session.tokenHash, ext));
   }
