@@ -45,6 +45,13 @@ describe('write matrix', () => {
     expect(parseUnitPath('visits/v1/unknown')).toBeNull();
   });
 
+  it('names every object has (constructor, toString, __proto__) are no units: nobody writes them, and asking does not throw', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      for (const role of ROLES) expect(canWriteKind(role, name as UnitKind)).toBe(false);
+      expect(refusalReason('NURSE', name as UnitKind)).toMatch('not part of a patient record');
+    }
+  });
+
   it('explains a refusal in words, naming who may write', () => {
     expect(refusalReason('NURSE', 'visits/*/diagnoses')).toBe('Nurses cannot change the diagnoses (only clinical officer may)');
     expect(refusalReason('CASHIER', 'conflicts')).toMatch(/only the server writes it/);

@@ -50,8 +50,9 @@ export const UNIT_LABELS: Record<UnitKind, string> = {
   'visits/*/workflow': 'the visit status',
 };
 
+/** Own entries only: a kind named like an Object member (`constructor`) is no unit, and nobody writes it. */
 export function canWriteKind(role: Role, kind: UnitKind): boolean {
-  return WRITE_MATRIX[kind].includes(role);
+  return Object.hasOwn(WRITE_MATRIX, kind) && WRITE_MATRIX[kind].includes(role);
 }
 
 /** May `role` write the unit at `path` (e.g. `visits/abc/triage`)? Unknown paths: no. */
@@ -72,6 +73,7 @@ export function canWriteSection(role: Role, section: VisitSection): boolean {
 /** The sentence shown when a write is refused: "Nurses cannot change the diagnoses". */
 export function refusalReason(role: Role, kind: UnitKind): string {
   const who = ROLE_LABELS[role];
+  if (!Object.hasOwn(WRITE_MATRIX, kind)) return `${who}s cannot change "${kind}": it is not part of a patient record`;
   const writers = WRITE_MATRIX[kind].map((r) => ROLE_LABELS[r].toLowerCase());
   const by = writers.length ? ` (only ${writers.join(' or ')} may)` : ' (only the server writes it)';
   return `${who}s cannot change ${UNIT_LABELS[kind]}${by}`;

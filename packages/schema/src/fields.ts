@@ -1,5 +1,7 @@
 // What each map unit may hold: known keys and the shape of their values. The server refuses anything else.
 
+import { notJsonData } from './json.js';
+
 export type FieldSpec =
   | { type: 'string'; max: number; enum?: readonly string[] }
   | { type: 'number'; min: number; max: number }
@@ -114,12 +116,32 @@ export const MAP_SPECS: Record<string, MapSpec> = {
   },
 };
 
-/** Longest text a Y.Text or notes fragment may hold (characters). */
+/**
+ * Largest a text section (the assessment) or the notes may be, in characters: the text, and the names
+ * and values (as JSON) of its formatting and attributes, and the notes' element names.
+ */
 export const MAX_TEXT_LENGTH = 100_000;
+
+/** The spec of a map unit kind (vitals, diagnoses ...), own entries only: `constructor` is not a unit. */
+export function mapSpecOf(kind: string): MapSpec | undefined {
+  return Object.hasOwn(MAP_SPECS, kind) ? MAP_SPECS[kind] : undefined;
+}
+
+/** The shape of a fixed key of a map unit, own keys only: `toString` is not a field. */
+export function fieldSpecOf(spec: MapSpec, key: string): FieldSpec | undefined {
+  return spec.keys && Object.hasOwn(spec.keys, key) ? spec.keys[key] : undefined;
+}
 
 /** Checks a plain value against a spec; returns a reason when it does not fit. */
 export function checkValue(spec: FieldSpec, value: unknown, name: string): string | null {
-  switch (spec.type) {
+  const odd = notJsonData(value);
+  if (odd) return `${name} cannot hold ${odd}`;
+  return checkShape(spec, value, name);
+}
+
+/** checkValue, for a value known to be JSON data. */
+function checkShape(spec: FieldSpec, value: unknown, name: string): string | null {
+  switch (spec?.type) {
     case 'string':
       if (typeof value !== 'string') return `${name} must be text`;
       if (value.length > spec.max) return `${name} is longer than ${spec.max} characters`;
@@ -134,16 +156,19 @@ export function checkValue(spec: FieldSpec, value: unknown, name: string): strin
     case 'record': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${name} must be an object`;
       for (const [k, v] of Object.entries(value)) {
-        const sub = spec.fields[k];
+        const sub = Object.hasOwn(spec.fields, k) ? spec.fields[k] : undefined;
         if (!sub) return `${name}.${k} is not a known field`;
         if (v === null || v === undefined) continue;
-        const bad = checkValue(sub, v, `${name}.${k}`);
+        const bad = checkShape(sub, v, `${name}.${k}`);
         if (bad) return bad;
       }
       for (const k of spec.required ?? []) {
-        if ((value as Record<string, unknown>)[k] === undefined) return `${name}.${k} is required`;
+        if (!Object.hasOwn(value, k) || (value as Record<string, unknown>)[k] === undefined) return `${name}.${k} is required`;
       }
       return null;
     }
+    default:
+      // A spec this code does not know (or no spec at all) must refuse, never wave the value through.
+      return `${name} cannot be checked, so it is not accepted`;
   }
 }

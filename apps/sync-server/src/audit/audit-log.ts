@@ -2,6 +2,7 @@
 // deletion of a past row breaks the chain at that row.
 
 import { hash } from 'node:crypto';
+import { jsonText } from '@pamoja/schema';
 import type { DB } from '../storage/db.js';
 import type { CommitQueue } from '../storage/commit-queue.js';
 import type { Actor } from '../gate/actor.js';
@@ -59,7 +60,12 @@ export function rowHash(row: Omit<AuditRow, 'hash'>): string {
   return hashValues(hashedValues(row));
 }
 
-const enc = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
+/**
+ * A value as its row holds it: text as is, anything else as JSON. Never throws: rows are written
+ * inside the commit batch, where one row that failed (a BigInt someone tried to store) would roll
+ * back everyone's changes in it, on every record; what JSON cannot write is written as text.
+ */
+const enc = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : jsonText(v));
 
 /** Rows of text and notes hold a summary of keystrokes, not a value: those stay one per update. */
 const TEXT_UNIT = /^visits\/[^/]+\/(assessment|notes)$/;
@@ -144,7 +150,7 @@ export class AuditLog {
         user_id: actor?.userId ?? null, username: actor?.username ?? null, role: actor?.role ?? null,
         device: actor?.device ?? null, ip: actor?.ip ?? null, user_agent: actor?.userAgent ?? null,
         patient_id: e.patientId ?? null, visit_id: e.visitId ?? null, action: e.action, path: e.path ?? null,
-        old_value: enc(e.oldValue), new_value: enc(e.newValue), outcome: e.outcome, detail: e.detail ?? null,
+        old_value: enc(e.oldValue), new_value: enc(e.newValue), outcome: e.outcome, detail: enc(e.detail),
         prev_hash: this.lastHash,
       };
       const values = hashedValues(base);

@@ -3,6 +3,7 @@
 // server's own writes, so both audit the same way.
 
 import * as Y from 'yjs';
+import { jsonText, notJsonData } from '@pamoja/schema';
 import { describe, isNew, previousVisible, valueOf, type Change } from './changes.js';
 import type { ConflictFound, FieldChange, Refusal } from './gate.js';
 
@@ -15,9 +16,15 @@ export interface TxView {
   previous: (c: Change) => Y.Item | null;
 }
 
+/**
+ * A value as audit rows and refusal messages carry it: long text clipped, and what JSON cannot write
+ * (a BigInt someone tried, binary data) as text, so that writing the row or the message cannot fail.
+ */
 export function clip(v: unknown): unknown {
-  if (typeof v === 'string' && v.length > MAX_AUDIT_TEXT) return `${v.slice(0, MAX_AUDIT_TEXT)}…`;
-  return v;
+  if (typeof v === 'string') return v.length > MAX_AUDIT_TEXT ? `${v.slice(0, MAX_AUDIT_TEXT)}…` : v;
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || notJsonData(v) === null) return v;
+  if (typeof v === 'bigint') return `${v}n`;
+  return clip(jsonText(v));
 }
 
 /** Names every inserted and deleted item's unit and field, inside the transaction. */
@@ -94,7 +101,7 @@ export function fieldRows(view: TxView, byField: Map<string, Change[]>, refused:
         const sawPrev = prev === null || news.length === 0 ||
           news.some((c) => c.item.origin !== null && Y.compareIDs(c.item.origin, prev.lastId));
         const differs = typeof oldValue === 'object' || typeof newValue === 'object'
-          ? JSON.stringify(oldValue) !== JSON.stringify(newValue)
+          ? jsonText(oldValue) !== jsonText(newValue)
           : oldValue !== newValue;
         if (!sawPrev && differs && last) {
           const parent = last.item.parent as Y.AbstractType<any>;

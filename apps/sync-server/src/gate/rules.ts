@@ -3,7 +3,8 @@
 
 import * as Y from 'yjs';
 import {
-  MAP_SPECS, MAX_TEXT_LENGTH, VISIT_SECTIONS, checkValue, isVisitSection, type VisitStatus,
+  MAX_TEXT_LENGTH, VISIT_SECTIONS, checkValue, fieldSpecOf, isVisitSection, mapSpecOf, notJsonData, textSize,
+  type VisitStatus,
 } from '@pamoja/schema';
 import { canTransition, canWriteKind, refusalReason, ROLE_LABELS, UNIT_LABELS, type Role } from '@pamoja/permissions';
 import { isNew, valueOf, type Change } from './changes.js';
@@ -28,6 +29,46 @@ function sectionTypeMatches(section: keyof typeof VISIT_SECTIONS, content: Y.Ite
   return t instanceof Y.XmlFragment && !(t instanceof Y.XmlElement);
 }
 
+/**
+ * Sizes of text and notes sections after a transaction, worked out once per section and transaction:
+ * every change in it is judged against the same size, and an update of many pieces (a paste, a crafted
+ * message) would otherwise count the whole section once per piece.
+ */
+const sizes = new WeakMap<Y.Transaction, Map<Y.AbstractType<any>, number>>();
+
+function sizeAfter(tr: Y.Transaction, section: Y.AbstractType<any>): number {
+  let known = sizes.get(tr);
+  if (!known) sizes.set(tr, (known = new Map()));
+  let n = known.get(section);
+  if (n === undefined) {
+    n = textSize(section, MAX_TEXT_LENGTH);
+    known.set(section, n);
+  }
+  return n;
+}
+
+/** The visit section a change inside it belongs to: the type two levels below the `visits` root. */
+function sectionOfItem(item: Y.Item): Y.AbstractType<any> {
+  const chain: Y.AbstractType<any>[] = [];
+  for (let t: Y.AbstractType<any> | null = item.parent as Y.AbstractType<any>; t !== null; t = t._item ? (t._item.parent as Y.AbstractType<any>) : null) {
+    chain.push(t);
+  }
+  return chain[chain.length - 3] ?? (item.parent as Y.AbstractType<any>);
+}
+
+/** Why a formatting or attribute value is not plain data, or null. */
+function oddValue(content: Y.Item['content']): string | null {
+  if (content instanceof Y.ContentFormat) return content.value === null ? null : notJsonData(content.value);
+  if (content instanceof Y.ContentAny) {
+    for (const v of content.getContent()) {
+      const odd = notJsonData(v);
+      if (odd) return odd;
+    }
+  }
+  if (content instanceof Y.ContentEmbed) return notJsonData(content.embed);
+  return null;
+}
+
 /** Whether map key `key` has a value after this transaction. */
 function holdsValue(map: Y.Map<unknown>, key: string): boolean {
   const last = map._map.get(key);
@@ -42,7 +83,7 @@ export function judge(change: Change, ctx: RuleContext): string | null {
 
   const locker = ctx.lockedBy(change.path, unit.path);
   if (locker) {
-    const what = field && MAP_SPECS[unit.kind]?.keys ? field : UNIT_LABELS[unit.kind];
+    const what = field && mapSpecOf(unit.kind)?.keys ? field : UNIT_LABELS[unit.kind];
     return `${locker} is editing ${what} (locked); your change was undone`;
   }
 
@@ -77,7 +118,7 @@ function shapeOfInsert(change: Change, ctx: RuleContext): string | null {
     return null;
   }
 
-  const spec = MAP_SPECS[unit.kind];
+  const spec = mapSpecOf(unit.kind);
   if (spec) {
     if (nested) return 'Fields of this section hold plain values only';
     if (!field) return 'This section is a map of fields';
@@ -85,7 +126,7 @@ function shapeOfInsert(change: Change, ctx: RuleContext): string | null {
     if (!(content instanceof Y.ContentAny) || content.getLength() !== 1) return `${field} must be a plain value`;
     const value = valueOf(item);
     if (spec.keys) {
-      const fspec = spec.keys[field];
+      const fspec = fieldSpecOf(spec, field);
       if (!fspec) return `"${field}" is not a field of ${unit.kind.split('/').pop()}`;
       if (value === null) return null;
       const bad = checkValue(fspec, value, field);
@@ -118,7 +159,9 @@ function shapeOfInsert(change: Change, ctx: RuleContext): string | null {
     if (nested || !(content instanceof Y.ContentString || content instanceof Y.ContentFormat)) {
       return 'The assessment holds text only';
     }
-    if ((item.parent as Y.Text).length > MAX_TEXT_LENGTH) return `Text is limited to ${MAX_TEXT_LENGTH} characters`;
+    const odd = oddValue(content);
+    if (odd) return `Formatting holds plain values only, not ${odd}`;
+    if (sizeAfter(ctx.tr, item.parent as Y.Text) > MAX_TEXT_LENGTH) return `Text is limited to ${MAX_TEXT_LENGTH} characters, formatting included`;
     return null;
   }
   if (kind === 'xml') {
@@ -127,6 +170,11 @@ function shapeOfInsert(change: Change, ctx: RuleContext): string | null {
       content instanceof Y.ContentEmbed ||
       (content instanceof Y.ContentType && (content.type instanceof Y.XmlElement || content.type instanceof Y.XmlText));
     if (!ok) return 'Notes hold rich text only';
+    const odd = oddValue(content);
+    if (odd) return `Attributes and formatting in notes hold plain values only, not ${odd}`;
+    if (sizeAfter(ctx.tr, sectionOfItem(item)) > MAX_TEXT_LENGTH) {
+      return `Notes are limited to ${MAX_TEXT_LENGTH} characters, formatting and attributes included`;
+    }
     return null;
   }
   return 'This part of the record cannot be written';
