@@ -161,4 +161,22 @@ describe('admin: audit of a busy record', () => {
     const refused = now.changes.find((c) => c.path === `visits/${vid}/diagnoses/dx-nurse`)!.changes;
     expect(refused.map((c) => c.outcome)).toEqual(['reverted-forbidden']);
   });
+
+  it('shows a record holding a value JSON cannot write (stored before the gate refused such values)', async () => {
+    const reception = await login(srv.url, 'reception');
+    const p = (await api<{ id: string; visitId: string }>(srv.url, reception, 'POST', '/api/patients', {
+      firstName: 'Odd', lastName: 'Value', sex: 'male', dateOfBirth: '1970-01-01',
+    })).body;
+    // Written past the gate, as an older server let in: a BigInt in a sign and in an object under a
+    // name that is no field.
+    const room = srv.hub.open(`patient:${p.id}`);
+    room.writeAsServer(() => {
+      const vitals = sectionOf(room.doc, p.visitId, 'vitals')!;
+      vitals.set('heartRate', 72n as unknown as number);
+      vitals.set('constructor', { x: 1n } as unknown as number);
+    });
+    const r = await api<History>(srv.url, admin, 'GET', `/admin/patients/${p.id}/history`);
+    expect(r.status).toBe(200);
+    expect(r.body.fields.find((f) => f.path === `visits/${p.visitId}/vitals/heartRate`)?.value).toBe('"72n"');
+  });
 });

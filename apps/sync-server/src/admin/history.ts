@@ -6,6 +6,7 @@
 // of map fields). A field not changed since T still has its current value. Text and notes units are
 // audited as summaries, so their past value is only known when they have not changed since T.
 
+import { jsonText } from '@pamoja/schema';
 import type { AuditRow } from '../audit/audit-log.js';
 import { kindOfPath, type FieldKind, type RecordField } from './record-fields.js';
 
@@ -67,7 +68,7 @@ export function fieldChanges(rows: AuditRow[]): Map<string, FieldChangeView[]> {
         continue;
       }
       for (const [k, v] of Object.entries(demo)) {
-        if (v !== null && v !== undefined) add(`demographics/${k}`, r, null, typeof v === 'string' ? v : JSON.stringify(v));
+        if (v !== null && v !== undefined) add(`demographics/${k}`, r, null, typeof v === 'string' ? v : jsonText(v));
       }
     } else if (r.action === 'UPDATE' && r.path && kindOfPath(r.path)) {
       add(r.path, r, r.old_value, r.new_value);

@@ -2,7 +2,7 @@
 // the choice and who made it.
 
 import * as Y from 'yjs';
-import { MAP_SPECS, checkValue, conflictsOf, parseUnitPath, type Conflict, type VisitStatus } from '@pamoja/schema';
+import { checkValue, conflictsOf, fieldSpecOf, jsonText, mapSpecOf, parseUnitPath, type Conflict, type VisitStatus } from '@pamoja/schema';
 import { canTransition, canWriteKind, refusalReason, ROLE_LABELS } from '@pamoja/permissions';
 import type { Room } from '../sync/room.js';
 import type { Actor } from '../gate/actor.js';
@@ -20,7 +20,7 @@ function resolvePath(doc: Y.Doc, path: string): { map: Y.Map<unknown>; key: stri
 }
 
 /** Values as JSON holds them: equal when they read the same. */
-const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const sameValue = (a: unknown, b: unknown): boolean => jsonText(a ?? null) === jsonText(b ?? null);
 
 export function resolveConflict(room: Room, actor: Actor, conflictId: string, value: unknown): ResolveResult {
   const conflicts = conflictsOf(room.doc);
@@ -31,8 +31,8 @@ export function resolveConflict(room: Room, actor: Actor, conflictId: string, va
   if (!target) return { ok: false, status: 409, error: 'The field of this conflict no longer exists' };
   const unit = parseUnitPath(conflict.path.split('/').slice(0, -1).join('/'))!;
   if (!canWriteKind(actor.role, unit.kind)) return { ok: false, status: 403, error: refusalReason(actor.role, unit.kind) };
-  const spec = MAP_SPECS[unit.kind];
-  const fspec = spec?.keys?.[target.key] ?? spec?.entries;
+  const spec = mapSpecOf(unit.kind);
+  const fspec = (spec && fieldSpecOf(spec, target.key)) ?? spec?.entries;
   if (!fspec) return { ok: false, status: 400, error: 'This field cannot be set this way' };
   if (value !== null) {
     const bad = checkValue(fspec, value, target.key);
