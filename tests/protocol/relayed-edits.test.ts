@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { docNameFor, sectionOf } from '@pamoja/schema';
-import { api, login, testServer } from '../helpers/server.js';
+import { api, login, stockClient, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 
@@ -129,7 +129,7 @@ describe('edits relayed by a colleague after the server lost them', () => {
     expect(sectionOf(room.doc, visitId, 'consultation')!.get('plan')).toBe('Review in two weeks');
   });
 
-  it('the colleague\'s change that builds on the lost edits waits for them, and what does not is saved', async () => {
+  it('the colleague\'s change that builds on the lost edits is not saved but held, its device is asked for it again once they arrive, and what does not build on them is saved', async () => {
     const { s, doc, visitId, nurse, relayer, vitals } = await setup('nurse2');
     const assessment = (d: Y.Doc) => sectionOf<Y.Text>(d, visitId, 'assessment')!;
     // The first nurse's note the server lost; offline, the second nurse records a heart rate, then
@@ -139,18 +139,50 @@ describe('edits relayed by a colleague after the server lost them', () => {
     change(relayer, (d) => vitals(d).set('heartRate', 88));
     change(relayer, (d) => assessment(d).insert(assessment(d).length, ' BP rechecked.'));
     const refusedBefore = relayer.client.exts('refused').length;
-    await sendSaved(relayer, reconnectState(s, doc, relayer));
+    const savedBefore = relayer.client.savedCount();
+    relayer.client.sendUpdate(reconnectState(s, doc, relayer));
+    await relayer.client.waitFor(() => relayer.client.exts('refused').length > refusedBefore, 5000);
     const room = s.hub.rooms.get(doc)!;
-    expect(vitals(room.doc).get('heartRate')).toBe(88);
+    await until(() => vitals(room.doc).get('heartRate') === 88, 5000, 'the heart rate saved');
     expect(assessment(room.doc).toString()).toBe('');
     const reasons = relayer.client.exts('refused').slice(refusedBefore).flatMap((r) => (r.refusals as { reason: string }[]).map((x) => x.reason));
     expect(reasons.some((r) => r.includes('not reached the server yet'))).toBe(true);
-    // The first nurse's device returns, then the second nurse's syncs again: both parts are saved.
+    // Not all of it is on the server: not answered as saved, so the device keeps showing it unsaved.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(relayer.client.savedCount()).toBe(savedBefore);
+    // The first nurse's device returns; the server then asks the second nurse's device (a sync
+    // step 1, which every y-websocket client answers with what the server lacks).
+    const asksBefore = relayer.client.received.filter((r) => r.type === 0 && r.step === 0).length;
     await sendSaved(nurse, lost);
+    await relayer.client.waitFor(() => relayer.client.received.filter((r) => r.type === 0 && r.step === 0).length > asksBefore, 5000);
     await sendSaved(relayer, reconnectState(s, doc, relayer));
     expect(assessment(room.doc).toString()).toBe('Alert, no distress. BP rechecked.');
     expect(vitals(room.doc).get('heartRate')).toBe(88);
     expect(room.doc.store.pendingStructs).toBeNull();
     expect(assessment(s.ctx.docs.load(doc).doc).toString()).toBe('Alert, no distress. BP rechecked.');
+  });
+
+  it('a stock y-websocket client holding such changes ends with all of them saved, without reconnecting', async () => {
+    const { s, doc, visitId, nurse, vitals } = await setup('nurse2');
+    const assessment = (d: Y.Doc) => sectionOf<Y.Text>(d, visitId, 'assessment')!;
+    const lost = change(nurse, (d) => assessment(d).insert(0, 'Alert, no distress.'));
+    // The second nurse's tablet: the record as the server has it, the lost note, and her own
+    // additions on top, made offline; then it connects as any stock client does.
+    const tablet = new Y.Doc();
+    Y.applyUpdate(tablet, Y.encodeStateAsUpdate(s.hub.rooms.get(doc)!.doc));
+    Y.applyUpdate(tablet, lost);
+    vitals(tablet).set('heartRate', 91);
+    assessment(tablet).insert(assessment(tablet).length, ' Pulse regular.');
+    const stock = stockClient(s.url, doc, await login(s.url, 'nurse2', 'longenough'), {}, tablet);
+    const room = s.hub.rooms.get(doc)!;
+    await until(() => vitals(room.doc).get('heartRate') === 91, 5000, 'the heart rate saved');
+    expect(assessment(room.doc).toString()).toBe('');
+    let reconnects = 0;
+    stock.provider.on('status', (e: { status: string }) => e.status === 'connecting' && reconnects++);
+    await sendSaved(nurse, lost);
+    await until(() => assessment(room.doc).toString() === 'Alert, no distress. Pulse regular.', 5000, 'the held text saved');
+    expect(reconnects).toBe(0);
+    expect(assessment(s.ctx.docs.load(doc).doc).toString()).toBe('Alert, no distress. Pulse regular.');
+    stock.provider.destroy();
   });
 });

@@ -57,6 +57,11 @@ export interface GateResult {
    * or sent on, and the document in memory must be reopened from disk.
    */
   malformed: boolean;
+  /**
+   * Part of it (or all) was left out because it builds on changes the server does not have: not
+   * refused for good, and not saved. Its sender is to send it again once they may have arrived.
+   */
+  held: boolean;
 }
 
 export interface GateContext {
@@ -180,7 +185,7 @@ function malformedItem(store: Y.Doc['store'], inserted: readonly Y.Item[]): stri
 export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: object, ctx: GateContext): GateResult {
   const result: GateResult = {
     changed: false, updates: [], refusals: [], fields: [], conflicts: [], authors: new Set(), wholeRefusal: null,
-    malformed: false, restored: 0,
+    malformed: false, restored: 0, held: false,
   };
   if (ctx.refuseAll) {
     result.wholeRefusal = ctx.refuseAll;
@@ -274,6 +279,7 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
     if (store.pendingStructs !== null || store.pendingDs !== null) {
       store.pendingStructs = null;
       store.pendingDs = null;
+      result.held = true;
       if (foreign.size === 0) result.wholeRefusal ??= 'The update depends on changes the server does not have; it was not applied';
       else {
         // Built on a colleague's changes the server does not have (dropped above): what does not

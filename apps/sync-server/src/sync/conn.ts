@@ -65,6 +65,9 @@ export class Conn {
   heard = true;
   /** Heartbeats in a row it was silent through. */
   silentBeats = 0;
+  /** When the room last asked it to send again what the room lacks, and the timer for the next ask (see Room.askToResend). */
+  lastResendAsk = 0;
+  resendTimer: NodeJS.Timeout | null = null;
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
   /**

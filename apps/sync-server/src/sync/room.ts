@@ -45,6 +45,9 @@ export const FREE_ANNOUNCEMENT_BYTES = 2048;
 /** Told to someone past their budget of refused pieces on a record, while they are cut off from it. */
 export const CUT_OFF_REASON = 'Too many of your changes to this record were refused; nothing more from you is applied to it for a few minutes';
 
+/** Least time between two asks to one connection to send again what the room lacks. */
+const RESEND_ASK_GAP_MS = 1000;
+
 /** Answers to a sync step 1 at least this large are kept until the record changes (see stepTwo). */
 const KEEP_ANSWERS_FROM_BYTES = 32 * 1024;
 
@@ -105,6 +108,8 @@ export class Room {
    * pieces that stay in the record.
    */
   private readonly cutOff = new Map<string, number>();
+  /** Connections that sent changes held back as building on changes the room lacked. */
+  private readonly held = new Set<Conn>();
   /** Transactions on the record so far: what a kept answer to a sync step 1 was encoded at. */
   private version = 0;
   private lastAnswer: { sv: Uint8Array; version: number; message: Uint8Array } | null = null;
@@ -146,6 +151,8 @@ export class Room {
   leave(conn: Conn): void {
     this.drainInbox();
     this.conns.delete(conn);
+    this.held.delete(conn);
+    if (conn.resendTimer !== null) clearTimeout(conn.resendTimer);
     if (conn.awarenessIds.size) awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], conn);
     if (this.locks.releaseConnection(conn.id)) this.broadcastLocks();
   }
@@ -299,8 +306,11 @@ export class Room {
 
   private afterGate(conn: Conn, actor: Actor, result: GateResult, claimed: number[], messages: number): void {
     const ctx = this.ctx;
-    // Every update message is answered (in a `saved` count) once what it changed is on disk.
-    const acks = conn.ext ? messages : 0;
+    // Every update message is answered (in a `saved` count) once what it changed is on disk, except
+    // one held back as building on changes the server lacks: it is not saved, and its sender is
+    // asked to send it again (askToResend).
+    const acks = conn.ext && !result.held ? messages : 0;
+    if (result.held) this.held.add(conn);
     const refused = result.refusals.length > 0 || result.wholeRefusal !== null;
     if (refused) ctx.metrics.updatesRefused += messages;
     const refusals = refused ? (result.refusals.length ? result.refusals : [{ path: '(update)', reason: result.wholeRefusal!, tried: null }]) : null;
@@ -327,6 +337,7 @@ export class Room {
       } else this.owners.delete(id);
     }
     this.updatesSinceSnapshot += result.updates.length;
+    if (this.held.size) this.askToResend(conn);
     ctx.metrics.updatesAccepted += messages;
     const entries: AuditEntry[] = result.fields.map((f) => ({
       action: 'UPDATE', outcome: f.outcome, patientId: this.patientId, visitId: f.visitId, path: f.path,
@@ -427,6 +438,27 @@ export class Room {
       if (!conn) continue;
       if (e.refusals) this.tellRefused(conn, e.refusals);
       if (e.malformed !== null) conn.close(CLOSE.malformed, `Malformed update: ${e.malformed}`);
+    }
+  }
+
+  /**
+   * Someone's change was stored, maybe the one that changes held back from others build on (their
+   * author's device back): each connection with changes held back is asked, with a sync step 1, to
+   * send again whatever the room lacks (stock clients answer with a sync step 2, through the gate
+   * again). Once committed, and at most once a second per connection: an answer still held back
+   * waits for the next change stored.
+   */
+  private askToResend(from: Conn): void {
+    for (const c of this.held) {
+      if (c === from || c.resendTimer !== null) continue;
+      c.resendTimer = setTimeout(() => {
+        c.resendTimer = null;
+        if (!this.held.delete(c) || !this.conns.has(c)) return;
+        c.lastResendAsk = Date.now();
+        this.drainInbox();
+        this.ctx.queue.afterWrite(() => c.send(syncMessage(SYNC_STEP1, Y.encodeStateVector(this.doc))));
+      }, Math.max(0, c.lastResendAsk + RESEND_ASK_GAP_MS - Date.now()));
+      c.resendTimer.unref();
     }
   }
 
