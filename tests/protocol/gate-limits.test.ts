@@ -444,6 +444,33 @@ describe('pieces per update', () => {
     raw.close();
   });
 
+  it('an honest offline shift full of overwrites and corrections is accepted whole, without a refusal', async () => {
+    const p = await freshPatient('OfflineCorrections');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
+    await raw.opened;
+    await raw.fetchDoc();
+    const d = copyOf(p.name, Math.floor(Math.random() * 0xffffffff));
+    const sv = Y.encodeStateVector(d);
+    const vitals = sectionOf(d, p.visitId, 'vitals')!;
+    const text = sectionOf<Y.Text>(d, p.visitId, 'assessment')!;
+    // Offline: a sign written over 200 times, and 4,000 letters with a typo rubbed out after each:
+    // more pieces made and deleted again than the budget of refused pieces.
+    for (let i = 0; i < 200; i++) d.transact(() => vitals.set('heartRate', 60 + (i % 50)));
+    for (let i = 0; i < 4000; i++) {
+      d.transact(() => text.insert(text.length, 'q'));
+      d.transact(() => text.delete(text.length - 1, 1));
+      d.transact(() => text.insert(text.length, 'a'));
+    }
+    const before = raw.savedCount();
+    raw.sendUpdate(Y.encodeStateAsUpdate(d, sv));
+    await raw.waitFor(() => raw.savedCount() > before, 10_000);
+    expect(raw.refusals()).toEqual([]);
+    expect(raw.closed).toBeNull();
+    expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.toString()).toBe('a'.repeat(4000));
+    expect(sectionOf(stored(p.name), p.visitId, 'vitals')!.get('heartRate')).toBe(60 + (199 % 50));
+    raw.close();
+  });
+
   it(`refused new pieces count against the person's budget of ${RESTORED_BURST.toLocaleString('en')} refused pieces, since each stays in the record as a deleted piece`, async () => {
     const p = await freshPatient('RefusedItems');
     const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));

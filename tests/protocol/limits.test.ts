@@ -70,6 +70,22 @@ const attacks: [string, () => Uint8Array | string, number, RegExp][] = [
     encoding.writeVarString(e, '{nope');
     return encoding.toUint8Array(e);
   }, 4400, /Malformed/],
+  ['a sync step 1 naming 20,000 editing sessions the record does not have', () => {
+    const sv = encoding.createEncoder();
+    encoding.writeVarUint(sv, 20_000);
+    for (let i = 0; i < 20_000; i++) (encoding.writeVarUint(sv, 1_000_000 + i), encoding.writeVarUint(sv, 1));
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint8Array(e, encoding.toUint8Array(sv));
+    return encoding.toUint8Array(e);
+  }, 4400, /a state vector of 20000 editing sessions, where this record has \d+/],
+  ['an extension message of 20 KB', () => {
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 100);
+    encoding.writeVarString(e, JSON.stringify({ type: 'lock', path: 'x'.repeat(20 * 1024) }));
+    return encoding.toUint8Array(e);
+  }, 4400, /an extension message is at most 16 KB/],
   ['a frame over the size limit', () => new Uint8Array(300 * 1024), 1009, /^Message too large: 307200 bytes; the limit is 262144$/],
   // Past twice the limit ws stops at the frame header, before reading the payload.
   ['a frame far over the size limit', () => new Uint8Array(600 * 1024), 1009, /^$/],

@@ -18,6 +18,9 @@ export const SILENT_BEATS = 2;
 /** Each heartbeat period is taken in this many turns, each for its share of the connections. */
 const BEAT_SLICES = 10;
 
+/** Largest extension message (JSON: locks, unlocks) accepted. */
+export const MAX_EXT_BYTES = 16 * 1024;
+
 export class Hub {
   readonly rooms = new Map<string, Room>();
   readonly wss: WebSocketServer;
@@ -206,6 +209,9 @@ export class Hub {
         case MSG_AUTH:
           break; // clients have nothing to say here
         case MSG_EXT: {
+          // Lock requests and the like are a few hundred bytes; parsing 7 MB of JSON held every room
+          // for 0.44 s.
+          if (data.length > MAX_EXT_BYTES) throw new MalformedMessage(`an extension message is at most ${MAX_EXT_BYTES / 1024} KB`);
           const body = JSON.parse(decoding.readVarString(d)) as unknown;
           if (!body || typeof body !== 'object') throw new MalformedMessage('extension message must be a JSON object');
           room.onExt(conn, body as Record<string, unknown>);

@@ -45,6 +45,12 @@ export const FREE_ANNOUNCEMENT_BYTES = 2048;
 /** Told to someone past their budget of refused pieces on a record, while they are cut off from it. */
 export const CUT_OFF_REASON = 'Too many of your changes to this record were refused; nothing more from you is applied to it for a few minutes';
 
+/**
+ * Editing sessions a client's state vector may name beyond the record's own: sessions of its own
+ * not yet sent (each page load offline starts one).
+ */
+const EXTRA_SV_ENTRIES = 10_000;
+
 /** Least time between two asks to one connection to send again what the room lacks. */
 const RESEND_ASK_GAP_MS = 1000;
 
@@ -177,6 +183,11 @@ export class Room {
     if (step === SYNC_STEP1) {
       this.drainInbox();
       const sv = payload;
+      // A state vector names each editing session the client knows: one far longer than the record
+      // has sessions is no client's (1.5 million entries held every room for 0.75 s to read).
+      const entries = decoding.readVarUint(decoding.createDecoder(sv));
+      const most = this.doc.store.clients.size + EXTRA_SV_ENTRIES;
+      if (entries > most) throw new MalformedMessage(`a state vector of ${entries} editing sessions, where this record has ${this.doc.store.clients.size}`);
       // Read now, while a bad one can still close this connection; the answer is encoded later.
       Y.decodeStateVector(sv);
       // Answer only once everything already applied is on disk, so no one sees unsaved state; not
