@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Conn } from '../../apps/sync-server/src/sync/conn.js';
+import { Account, Conn } from '../../apps/sync-server/src/sync/conn.js';
 import { CLOSE, updateBroadcast } from '../../apps/sync-server/src/sync/protocol.js';
 import type { Actor } from '../../apps/sync-server/src/gate/actor.js';
 import { until } from '../helpers/server.js';
@@ -99,5 +99,51 @@ describe('what may wait unsent for one connection', () => {
     }
     expect(conn.ws.readyState).not.toBe(WebSocket.OPEN);
     expect(most).toBeLessThanOrEqual(MAX_PAYLOAD + 2 * 64 * KB + 64);
+  });
+});
+
+describe('what may wait unsent for one person\'s connections together', () => {
+  it('is bounded too: past it, the connection furthest behind is closed with a reason, and the others go on', async () => {
+    const account = new Account(40 * 1024 * KB);
+    const port = (server.address() as { port: number }).port;
+    const pairs: { conn: Conn; client: WebSocket; closed: Promise<{ code: number; reason: string }> }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const accepted = new Promise<WebSocket>((r) => server.once('connection', r));
+      const c = new WebSocket(`ws://127.0.0.1:${port}`);
+      c.on('error', () => {});
+      const closedP = new Promise<{ code: number; reason: string }>((r) => c.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+      const sc = new Conn(await accepted, NURSE, 'token-hash', true, 1000, 1000, account);
+      account.add(sc);
+      await new Promise((r) => c.once('open', r));
+      socketOf(c).pause();
+      pairs.push({ conn: sc, client: c, closed: closedP });
+    }
+    // A large record to each of four tablets on one login that have stopped reading: 11.5-16 MB of
+    // each waits in the server (loopback may take the rest), 46-64 MB in all, over the 40 MB bound.
+    const record = new Uint8Array(16 * 1024 * KB);
+    for (const p of pairs) p.conn.send(record);
+    for (const p of pairs) p.conn.send(new Uint8Array(10));
+    const open = pairs.filter((p) => p.conn.ws.readyState === WebSocket.OPEN);
+    expect(open.length).toBeGreaterThanOrEqual(2);
+    expect(open.length).toBeLessThan(4);
+    const waiting = open.reduce((n, p) => n + p.conn.ws.bufferedAmount, 0);
+    expect(waiting).toBeLessThanOrEqual(40 * 1024 * KB + record.length);
+    const cut = pairs.find((p) => p.conn.ws.readyState !== WebSocket.OPEN)!;
+    socketOf(cut.client).resume();
+    const { code, reason } = await cut.closed;
+    expect(code).toBe(CLOSE.tooFarBehind);
+    expect(reason).toMatch(/^Too far behind: \d+\.\d MB unsent to this account's connections, over 40\.0 MB; reconnect$/);
+    // The others take in their records whole.
+    for (const p of open) {
+      let got = 0;
+      p.client.on('message', (data: Buffer) => (got += data.length));
+      socketOf(p.client).resume();
+      await until(() => got === record.length + 10, 5000, 'the record read');
+      expect(p.conn.ws.readyState).toBe(WebSocket.OPEN);
+    }
+    for (const p of pairs) {
+      account.remove(p.conn);
+      p.client.terminate();
+    }
   });
 });

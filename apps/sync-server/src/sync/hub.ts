@@ -8,7 +8,7 @@ import * as decoding from 'lib0/decoding';
 import { patientIdFromDocName } from '@pamoja/schema';
 import type { ServerContext } from '../context.js';
 import type { Actor } from '../gate/actor.js';
-import { Conn } from './conn.js';
+import { Account, Conn } from './conn.js';
 import { DenialAudit } from '../audit/denials.js';
 import { MalformedMessage, Room } from './room.js';
 import { CLOSE, MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_QUERY_AWARENESS, MSG_SYNC } from './protocol.js';
@@ -17,6 +17,9 @@ import { CLOSE, MSG_AUTH, MSG_AWARENESS, MSG_EXT, MSG_QUERY_AWARENESS, MSG_SYNC 
 export const SILENT_BEATS = 2;
 /** Each heartbeat period is taken in this many turns, each for its share of the connections. */
 const BEAT_SLICES = 10;
+
+/** What may wait unsent for one person's connections together, in connections' worth. */
+const ACCOUNT_UNSENT_CONNECTIONS = 8;
 
 /** Largest extension message (JSON: locks, unlocks) accepted. */
 export const MAX_EXT_BYTES = 16 * 1024;
@@ -29,7 +32,8 @@ export class Hub {
   private beats = 0;
   private readonly denials = new DenialAudit();
   /** Open connections by user id, for MAX_CONNECTIONS_PER_USER. */
-  private readonly perUser = new Map<string, number>();
+  /** Each person's open connections (see Account), for the bounds they share. */
+  private readonly accounts = new Map<string, Account>();
 
   constructor(private readonly ctx: ServerContext) {
     // Frames up to twice the limit are read and refused with a reason; past that, ws stops reading
@@ -105,7 +109,7 @@ export class Hub {
     // memory by opening connections to every record. One login shared by a ward's tablets stays well
     // within the default.
     const limit = this.ctx.config.maxConnectionsPerUser;
-    if (limit > 0 && (this.perUser.get(session.user.id) ?? 0) >= limit) {
+    if (limit > 0 && (this.accounts.get(session.user.id)?.conns.size ?? 0) >= limit) {
       this.ctx.log.warn({ user: session.user.username, limit }, 'too many connections for one account');
       this.auditDenied(actor, req, docName, `over ${limit} open connections for this account`);
       return refuse(429, `Too many connections for this account (at most ${limit} at once)`);
@@ -149,7 +153,11 @@ export class Hub {
 
   private accept(ws: WebSocket, docName: string, actor: Actor, tokenHash: string, ext: boolean): void {
     const cfg = this.ctx.config;
-    const conn = new Conn(ws, actor, tokenHash, ext, cfg.rateLimitPerSec, cfg.rateLimitBurst);
+    let account = this.accounts.get(actor.userId);
+    // Eight connections' worth (each may have twice MAX_FRAME_BYTES waiting): a ward's tablets on
+    // one login, several taking in a large record over a slow link at once, fit.
+    if (!account) account = new Account(ACCOUNT_UNSENT_CONNECTIONS * 2 * cfg.maxFrameBytes);
+    const conn = new Conn(ws, actor, tokenHash, ext, cfg.rateLimitPerSec, cfg.rateLimitBurst, account);
     let room: Room;
     try {
       room = this.room(docName);
@@ -159,7 +167,8 @@ export class Hub {
       return;
     }
     ws.binaryType = 'nodebuffer';
-    this.perUser.set(actor.userId, (this.perUser.get(actor.userId) ?? 0) + 1);
+    account.add(conn);
+    this.accounts.set(actor.userId, account);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(room, conn, data, isBinary));
     ws.on('close', () => this.onClose(room, conn));
     ws.on('pong', () => (conn.heard = true));
@@ -228,9 +237,9 @@ export class Hub {
   }
 
   private onClose(room: Room, conn: Conn): void {
-    const open = (this.perUser.get(conn.actor.userId) ?? 1) - 1;
-    if (open > 0) this.perUser.set(conn.actor.userId, open);
-    else this.perUser.delete(conn.actor.userId);
+    const account = conn.account!;
+    account.remove(conn);
+    if (account.conns.size === 0 && this.accounts.get(conn.actor.userId) === account) this.accounts.delete(conn.actor.userId);
     room.leave(conn);
     if (room.conns.size === 0 && !room.unloadTimer) {
       room.unloadTimer = setTimeout(() => this.unload(room), this.ctx.config.unloadDelayMs);

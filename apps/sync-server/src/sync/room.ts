@@ -181,6 +181,13 @@ export class Room {
     const step = decoding.readVarUint(d);
     const payload = decoding.readVarUint8Array(d);
     if (step === SYNC_STEP1) {
+      // Each is answered with what the client lacks, often the whole record: a client asking again
+      // and again (with a state vector varied each time, so no answer can be kept) cost the server a
+      // whole encoding and a record's worth of memory each. Stock clients ask once per connection.
+      if (!conn.takeSyncRequest()) {
+        conn.close(CLOSE.rateLimited, 'Too many requests for the record; slow down');
+        return;
+      }
       this.drainInbox();
       const sv = payload;
       // A state vector names each editing session the client knows: one far longer than the record
