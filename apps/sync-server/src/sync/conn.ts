@@ -29,7 +29,7 @@ let nextConnId = 1;
 
 /** Sync step 1 requests (each answered with what the client lacks, often the whole record) per connection. */
 const SYNC_REQUESTS_PER_SEC = 1;
-const SYNC_REQUESTS_BURST = 10;
+const SYNC_REQUESTS_BURST = 30;
 
 /**
  * One person's open connections, which share a bound on what may wait unsent for all of them
