@@ -11,7 +11,7 @@ import { MAX_TEXT_LENGTH, conflictsOf, docNameFor, sectionOf, type Conflict } fr
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
 import { MAX_NESTING } from '../../apps/sync-server/src/gate/nesting.js';
 import { MAX_ITEMS_PER_UPDATE } from '../../apps/sync-server/src/gate/gate.js';
-import { CUT_OFF_REASON, RESTORED_BURST } from '../../apps/sync-server/src/sync/room.js';
+import { CUT_OFF_REASON, ITEMS_OVER_REASON, RESTORED_BURST } from '../../apps/sync-server/src/sync/room.js';
 import { api, connectStock, login, registerTestPatient, testServer, until } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -468,6 +468,33 @@ describe('pieces per update', () => {
     expect(raw.closed).toBeNull();
     expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.toString()).toBe('a'.repeat(4000));
     expect(sectionOf(stored(p.name), p.visitId, 'vitals')!.get('heartRate')).toBe(60 + (199 % 50));
+    raw.close();
+  });
+
+  it('a person adding pieces faster than anyone types is held back, unapplied and not answered as saved, and told why', async () => {
+    const p = await freshPatient('ItemsBudget');
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
+    await raw.opened;
+    await raw.fetchDoc();
+    // Two updates near the limit, 58,000 new pieces, nearly fill the budget of 60,000 on this record;
+    // they are saved.
+    for (let k = 0; k < 2; k++) {
+      const before = raw.savedCount();
+      raw.sendUpdate(typedBackwards(p.name, p.visitId, 29_000));
+      await raw.waitFor(() => raw.savedCount() > before, 10_000);
+    }
+    // The third is held, unapplied and unanswered as saved, with the reason.
+    const asks = raw.received.filter((r) => r.type === 0 && r.step === 0).length;
+    const sv = Y.encodeStateVector(room(p.name).doc);
+    const savedBefore = raw.savedCount();
+    const third = typedBackwards(p.name, p.visitId, 29_000);
+    raw.sendUpdate(third);
+    expect((await raw.waitFor((r) => r.type === 2 && r.reason === ITEMS_OVER_REASON, 10_000)).reason).toBe(ITEMS_OVER_REASON);
+    expect(Y.encodeStateVector(room(p.name).doc)).toEqual(sv);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(raw.savedCount()).toBe(savedBefore);
+    // Not asked for it again before the budget has room (here: about a minute).
+    expect(raw.received.filter((r) => r.type === 0 && r.step === 0).length).toBe(asks);
     raw.close();
   });
 

@@ -75,6 +75,11 @@ export interface GateContext {
   enforce: boolean;
   /** Refuse the update whole, unapplied, for this reason (null: judge it). */
   refuseAll?: string | null;
+  /**
+   * Told how many pieces the update carries, before anything is applied; a reason refuses it whole
+   * and holds it (the sender's budget of new pieces is spent for now).
+   */
+  takeItems?: (items: number) => string | null;
 }
 
 /** Told to a sender whose update builds partly on a colleague's changes the server does not have. */
@@ -210,6 +215,12 @@ export function applyGuarded(doc: Y.Doc, batch: readonly Uint8Array[], origin: o
   }
   if (totals.items > MAX_ITEMS_PER_UPDATE) {
     result.wholeRefusal = `The update carries ${totals.items} pieces, more than the ${MAX_ITEMS_PER_UPDATE} one update may carry; it was not applied`;
+    return result;
+  }
+  const overBudget = totals.items > 0 && ctx.takeItems ? ctx.takeItems(totals.items) : null;
+  if (overBudget) {
+    result.wholeRefusal = overBudget;
+    result.held = true;
     return result;
   }
   let newClients = 0;
