@@ -93,8 +93,11 @@ export class Bucket {
 
   /** False when `n` is over what is left. */
   take(n: number, now: number): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
+    // A clock read before the bucket was made (a caller's `now`) must not take tokens away.
+    if (now > this.last) {
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+      this.last = now;
+    }
     if (this.tokens < n) return false;
     this.tokens -= n;
     return true;
