@@ -415,6 +415,15 @@ describe('the server\'s own session', () => {
 });
 
 describe('pieces per update', () => {
+  /** A new patient, and a raw client of `username` on the record that has read it. */
+  async function holding(tag: string, username: string): Promise<{ p: Awaited<ReturnType<typeof freshPatient>>; raw: RawClient }> {
+    const p = await freshPatient(tag);
+    const raw = new RawClient(srv.url, p.name, await login(srv.url, username));
+    await raw.opened;
+    await raw.fetchDoc();
+    return { p, raw };
+  }
+
   /** Characters typed one by one in front of the last, so no two merge: one item each. */
   function typedBackwards(name: string, visitId: string, n: number): Uint8Array {
     const d = copyOf(name, Math.floor(Math.random() * 0xffffffff));
@@ -427,10 +436,7 @@ describe('pieces per update', () => {
   }
 
   it(`an update carrying more than ${MAX_ITEMS_PER_UPDATE.toLocaleString('en')} pieces is refused whole, before anything of it is applied`, async () => {
-    const p = await freshPatient('ManyItems');
-    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
-    await raw.opened;
-    await raw.fetchDoc();
+    const { p, raw } = await holding('ManyItems', 'nurse');
     const before = Y.encodeStateVector(room(p.name).doc);
     raw.sendUpdate(typedBackwards(p.name, p.visitId, MAX_ITEMS_PER_UPDATE + 1));
     const refused = await raw.waitFor((r) => r.type === 2, 10_000);
@@ -445,10 +451,7 @@ describe('pieces per update', () => {
   });
 
   it('an honest offline shift full of overwrites and corrections is accepted whole, without a refusal', async () => {
-    const p = await freshPatient('OfflineCorrections');
-    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
-    await raw.opened;
-    await raw.fetchDoc();
+    const { p, raw } = await holding('OfflineCorrections', 'nurse');
     const d = copyOf(p.name, Math.floor(Math.random() * 0xffffffff));
     const sv = Y.encodeStateVector(d);
     const vitals = sectionOf(d, p.visitId, 'vitals')!;
@@ -472,10 +475,7 @@ describe('pieces per update', () => {
   });
 
   it('a person adding pieces faster than anyone types is held back, unapplied and not answered as saved, and told why', async () => {
-    const p = await freshPatient('ItemsBudget');
-    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'nurse'));
-    await raw.opened;
-    await raw.fetchDoc();
+    const { p, raw } = await holding('ItemsBudget', 'nurse');
     // Two updates near the limit, 58,000 new pieces, nearly fill the budget of 60,000 on this record;
     // they are saved.
     for (let k = 0; k < 2; k++) {
@@ -499,10 +499,7 @@ describe('pieces per update', () => {
   });
 
   it(`refused new pieces count against the person's budget of ${RESTORED_BURST.toLocaleString('en')} refused pieces, since each stays in the record as a deleted piece`, async () => {
-    const p = await freshPatient('RefusedItems');
-    const raw = new RawClient(srv.url, p.name, await login(srv.url, 'lab'));
-    await raw.opened;
-    await raw.fetchDoc();
+    const { p, raw } = await holding('RefusedItems', 'lab');
     raw.sendUpdate(typedBackwards(p.name, p.visitId, RESTORED_BURST + 500));
     expect(await raw.waitClosed(10_000)).toEqual({ code: 4429, reason: 'Too many refused changes; reload the record' });
     expect(sectionOf<Y.Text>(stored(p.name), p.visitId, 'assessment')!.length).toBe(0);
