@@ -74,7 +74,7 @@ export async function compactNow(ctx: ServerContext, hub: Hub, docName: string):
     room = hub.open(docName); // unloads itself again after UNLOAD_DELAY_MS
   }
   room.compact();
-  await new Promise<void>((resolve, reject) => ctx.queue.afterCommit((err) => (err ? reject(err) : resolve())));
+  await ctx.queue.whenDurable();
   return docStats(ctx, hub, docName);
 }
 

@@ -2,7 +2,8 @@
 // live record and the audit trail can be compared field by field.
 
 import * as Y from 'yjs';
-import { ROOT_UNITS, VISIT_SECTIONS, isVisitSection, jsonText, parseUnitPath } from '@pamoja/schema';
+import { ROOT_UNITS, VISIT_SECTIONS, isVisitSection, parseUnitPath } from '@pamoja/schema';
+import { auditText } from '../audit/audit-log.js';
 
 export type FieldKind = 'map' | 'text' | 'notes';
 
@@ -12,10 +13,6 @@ export interface RecordField {
   /** As the audit stores values: text as is, anything else as JSON; null when absent. */
   value: string | null;
 }
-
-/** The audit's encoding (audit-log.ts): strings raw, everything else JSON (never throwing). */
-export const auditText = (v: unknown): string | null =>
-  v === undefined || v === null ? null : typeof v === 'string' ? v : jsonText(v);
 
 /** Plain text of a Tiptap fragment: paragraphs and other blocks on their own lines. */
 export function fragmentText(frag: Y.XmlFragment | Y.XmlElement): string {

@@ -65,7 +65,7 @@ export function rowHash(row: Omit<AuditRow, 'hash'>): string {
  * inside the commit batch, where one row that failed (a BigInt someone tried to store) would roll
  * back everyone's changes in it, on every record; what JSON cannot write is written as text.
  */
-const enc = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : jsonText(v));
+export const auditText = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : jsonText(v));
 
 /** Rows of text and notes hold a summary of keystrokes, not a value: those stay one per update. */
 const TEXT_UNIT = /^visits\/[^/]+\/(assessment|notes)$/;
@@ -150,7 +150,7 @@ export class AuditLog {
         user_id: actor?.userId ?? null, username: actor?.username ?? null, role: actor?.role ?? null,
         device: actor?.device ?? null, ip: actor?.ip ?? null, user_agent: actor?.userAgent ?? null,
         patient_id: e.patientId ?? null, visit_id: e.visitId ?? null, action: e.action, path: e.path ?? null,
-        old_value: enc(e.oldValue), new_value: enc(e.newValue), outcome: e.outcome, detail: enc(e.detail),
+        old_value: auditText(e.oldValue), new_value: auditText(e.newValue), outcome: e.outcome, detail: auditText(e.detail),
         prev_hash: this.lastHash,
       };
       const values = hashedValues(base);

@@ -180,7 +180,7 @@ export class Room {
    */
   private stepTwo(sv: Uint8Array): Uint8Array {
     const kept = this.lastAnswer;
-    if (kept !== null && kept.version === this.version && equalBytes(kept.sv, sv)) return kept.message;
+    if (kept !== null && kept.version === this.version && Buffer.compare(kept.sv, sv) === 0) return kept.message;
     const message = syncMessage(SYNC_STEP2, Y.encodeStateAsUpdate(this.doc, sv));
     this.lastAnswer = message.length >= KEEP_ANSWERS_FROM_BYTES ? { sv: sv.slice(), version: this.version, message } : null;
     return message;
@@ -749,12 +749,6 @@ export class Room {
 }
 
 export class MalformedMessage extends Error {}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * An exception inside Yjs's end-of-transaction work leaves the document in a transaction that never
