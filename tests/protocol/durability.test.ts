@@ -76,6 +76,55 @@ describe('durability', () => {
     }
   });
 
+  it('an edit\'s audit rows are there after a SIGKILL the moment the edit reached a colleague, before the server had written them', async () => {
+    const dir = tempDir();
+    const first = await startChild(dir);
+    children.push(first);
+    const nurse = await login(first.url, 'nurse');
+    const { id, visitId } = (await api<{ id: string; visitId: string; lastName: string }[]>(first.url, nurse, 'GET', '/api/patients')).body.find((p) => p.lastName === 'Hassan')!;
+    const colleague = new RawClient(first.url, docNameFor(id), await login(first.url, 'clinician'));
+    const tablet = new RawClient(first.url, docNameFor(id), nurse);
+    await Promise.all([colleague.opened, tablet.opened]);
+    const local = await tablet.fetchDoc();
+    await colleague.fetchDoc();
+    const send = (change: () => void): void => {
+      const sv = Y.encodeStateVector(local);
+      change();
+      tablet.sendUpdate(Y.encodeStateAsUpdate(local, sv));
+    };
+    // The session's first edit waits for the disk; the second is the one caught in the window.
+    send(() => sectionOf(local, visitId, 'vitals')!.set('temperature', 37.9));
+    await tablet.waitFor((r) => r.ext?.type === 'saved');
+    const before = colleague.received.length;
+    send(() => {
+      sectionOf(local, visitId, 'vitals')!.set('heartRate', 131);
+      sectionOf<Y.Text>(local, visitId, 'assessment')!.insert(0, 'Audited after the crash');
+    });
+    await colleague.waitFor((r) => r.type === 0 && r.step === 2, 5000, before);
+    await first.kill('SIGKILL');
+
+    // What the killed server left: the edit, its audit rows only inside its log row.
+    const left = new Database(`${dir}/pamoja.sqlite`, { readonly: true });
+    const auditedNow = left.prepare("SELECT count(*) AS n FROM audit WHERE patient_id = ? AND path LIKE '%/vitals/heartRate' AND new_value = '131'").get(id) as { n: number };
+    const kept = left.prepare("SELECT count(*) AS n FROM doc_updates WHERE audit LIKE '%heartRate%131%'").get() as { n: number };
+    left.close();
+    expect({ auditedNow: auditedNow.n, kept: kept.n }).toEqual({ auditedNow: 0, kept: 1 });
+
+    const second = await startChild(dir);
+    children.push(second);
+    const admin = await login(second.url, 'admin');
+    const rows = (await api<{ rows: { username: string; path: string; old_value: string | null; new_value: string | null; outcome: string }[] }>(
+      second.url, admin, 'GET', `/admin/audit?patientId=${id}&action=UPDATE&limit=100`,
+    )).body.rows;
+    expect(rows.filter((r) => r.new_value === '131' || r.path.endsWith('assessment')).map((r) => [r.username, r.path.split('/').pop(), r.new_value, r.outcome]).sort()).toEqual([
+      ['nurse', 'assessment', 'inserted "Audited after the crash"', 'applied'],
+      ['nurse', 'heartRate', '131', 'applied'],
+    ]);
+    expect((await api<{ ok: boolean }>(second.url, admin, 'GET', '/admin/audit/verify')).body.ok).toBe(true);
+    colleague.close();
+    tablet.close();
+  });
+
   it('reloads the identical document after compaction into a snapshot and after unloading', async () => {
     const dir = tempDir();
     let srv = await testServer({ dataDir: dir, snapshotEvery: 25 });

@@ -40,6 +40,7 @@ async function editor(who: Who, patientId: string): Promise<Y.Doc> {
 }
 
 function statusRows(patientId: string): { username: string; old_value: string; new_value: string; outcome: string; detail: string | null }[] {
+  srv.ctx.queue.flush(); // as the admin's audit search does: rows still kept in the edits' log rows too
   return srv.ctx.db.prepare(`SELECT username, old_value, new_value, outcome, detail FROM audit WHERE patient_id = ? AND path LIKE '%/workflow/status' ORDER BY id`).all(patientId) as never;
 }
 

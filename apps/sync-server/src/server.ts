@@ -56,6 +56,8 @@ export function createContext(config: Config): ServerContext {
     syncGapMs: 20,
     // Rooms commit what they have checked once a batch has been open this long (see commit-queue.ts).
     maxBatchMs: 1,
+    // Audit rows of edits (kept in the edits' log rows meanwhile) are written every 100 ms at most.
+    laterMs: 100,
     // An edit with its audit row comes to about 20 KB of WAL frames (the WAL reached 50 MB in 5 s at
     // 500 edits a second): SQLite writes 4 MB in about 0.4 s, and a look every 100 ms stays ahead.
     warmWal: { aheadBytes: 4 * 1024 * 1024, everyMs: 100, onError: (err) => log.warn({ err: err.message }, 'could not read the WAL ahead') },
@@ -66,7 +68,10 @@ export function createContext(config: Config): ServerContext {
   });
   const users = new Users(db);
   audit = new AuditLog(db, queue);
-  docs = new DocStore(db, queue);
+  const caughtUp = audit.catchUp();
+  if (caughtUp > 0) log.warn({ edits: caughtUp }, 'wrote the audit rows of edits stored just before the server stopped');
+  const auditLog = audit;
+  docs = new DocStore(db, queue, () => auditLog.writeIntents());
   return {
     config, log, db, queue, users, audit, docs,
     sessions: new Sessions(db, users, config.sessionTtlMs),

@@ -1,9 +1,17 @@
 // The audit trail: append-only rows, each carrying the hash of the one before, so any edit or
 // deletion of a past row breaks the chain at that row.
+//
+// An accepted edit's rows are not written in the transaction that stores the edit, which commits
+// before the edit goes to the colleagues on the record: writing them there (three b-trees, and the
+// hash) was about half of that commit. Their content goes into the edit's own log row instead
+// (`doc_updates.audit`, see defer), and the rows are written from it in the commit at the end of the
+// same turn of the loop. `audit_upto` says up to which log row they are written: after a crash in
+// between, the server writes the rest from the log rows when it starts (catchUp), and a compaction,
+// which deletes log rows, writes them first.
 
 import { hash } from 'node:crypto';
 import { jsonText } from '@pamoja/schema';
-import type { DB } from '../storage/db.js';
+import { hasTable, statement, type DB } from '../storage/db.js';
 import type { CommitQueue } from '../storage/commit-queue.js';
 import type { Actor } from '../gate/actor.js';
 import { nextTurn } from '../next-turn.js';
@@ -71,16 +79,54 @@ export const auditText = (v: unknown): string | null => (v === undefined || v ==
 const TEXT_UNIT = /^visits\/[^/]+\/(assessment|notes)$/;
 
 interface PendingRow {
-  actor: Actor | null;
+  actor: RecordedActor | null;
   at: string;
   entry: AuditEntry;
+}
+
+/** Audit rows kept in an edit's log row until they are written (AuditLog.defer). */
+export interface AuditIntent {
+  /** What the log row holds (JSON; see intentText). */
+  readonly text: string;
+  /** Called by the log's write once the row is in the open transaction, with its number. */
+  stored(seq: number): void;
+}
+
+/** The part of an actor an audit row records. */
+type RecordedActor = Pick<Actor, 'userId' | 'username' | 'role' | 'device' | 'ip' | 'userAgent'>;
+
+interface StoredIntent {
+  seq: number;
+  actor: RecordedActor | null;
+  at: string;
+  entries: AuditEntry[];
+}
+
+/** An intent as its log row holds it: the time, who, and each row's values as the row will hold them. */
+function intentText(actor: Actor | null, at: string, entries: AuditEntry[]): string {
+  const who = actor && [actor.userId, actor.username, actor.role, actor.device, actor.ip, actor.userAgent];
+  const rows = entries.map((e) => [
+    e.action, e.outcome, e.patientId ?? null, e.visitId ?? null, e.path ?? null, auditText(e.oldValue), auditText(e.newValue), auditText(e.detail),
+  ]);
+  return JSON.stringify({ at, who, rows });
+}
+
+function readIntent(seq: number, text: string): StoredIntent {
+  const { at, who, rows } = JSON.parse(text) as { at: string; who: (string | null)[] | null; rows: (string | null)[][] };
+  const actor: RecordedActor | null = who && {
+    userId: who[0]!, username: who[1]!, role: who[2] as Actor['role'], device: who[3] ?? null, ip: who[4] ?? null, userAgent: who[5] ?? null,
+  };
+  const entries = rows.map(([action, outcome, patientId, visitId, path, oldValue, newValue, detail]): AuditEntry => ({
+    action: action!, outcome: outcome as AuditOutcome, patientId, visitId, path, oldValue, newValue, detail,
+  }));
+  return { seq, actor, at, entries };
 }
 
 /**
  * Rows that may absorb later changes in the same batch: applied value changes, keyed by person,
  * device and field. Text and notes rows (keystroke summaries) and everything else stay apart.
  */
-function mergeKey(a: Actor | null, e: AuditEntry): string | null {
+function mergeKey(a: RecordedActor | null, e: AuditEntry): string | null {
   if (e.action !== 'UPDATE' || e.outcome !== 'applied' || !e.path || TEXT_UNIT.test(e.path)) return null;
   return `${a?.userId}\u0000${a?.device}\u0000${a?.ip}\u0000${e.patientId}\u0000${e.path}`;
 }
@@ -102,16 +148,83 @@ export class AuditLog {
     );
   }
 
-  /** After a failed commit: the rows written in it are gone, so the chain continues from the database. */
+  /**
+   * After a failed commit: the rows written in it are gone, so the chain continues from the database,
+   * and so do the intents still to write (those of log rows rolled back with it are gone too).
+   */
   resync(): void {
     const last = this.db.prepare('SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
     this.lastId = last?.id ?? 0;
     this.lastHash = last?.hash ?? GENESIS;
+    this.unwritten = this.storedIntents();
+    // The write queued for them may have been in the failed batch: queue one again (a second one
+    // that finds nothing to write does nothing).
+    this.laterQueued = false;
+    if (this.unwritten.length > 0) this.writeLater();
+  }
+
+  /** Intents in the log whose rows are not written (none in a database from before intents). */
+  storedIntents(): StoredIntent[] {
+    if (!hasTable(this.db, 'audit_upto')) return [];
+    const rows = statement(this.db, `SELECT seq, audit FROM doc_updates
+      WHERE audit IS NOT NULL AND seq > coalesce((SELECT seq FROM audit_upto WHERE id = 1), 0) ORDER BY seq`).all() as { seq: number; audit: string }[];
+    return rows.map((r) => readIntent(r.seq, r.audit));
+  }
+
+  /**
+   * At start: writes the rows of edits stored before the server stopped without writing them (a
+   * crash between an edit's commit and the end of its turn). Returns how many edits had some.
+   */
+  catchUp(): number {
+    this.unwritten = this.storedIntents();
+    const n = this.unwritten.length;
+    if (n > 0) this.db.transaction(() => this.writeIntents())();
+    return n;
+  }
+
+  /**
+   * Rows for an accepted edit, to be kept in its log row (DocStore.append) and written from there at
+   * the end of the turn: the same rows `record` would write in the edit's own commit.
+   */
+  defer(actor: Actor, entries: AuditEntry[]): AuditIntent | null {
+    if (entries.length === 0) return null;
+    const at = new Date().toISOString();
+    this.writeLater();
+    return {
+      text: intentText(actor, at, entries),
+      stored: (seq) => {
+        this.unwritten.push({ seq, actor, at, entries });
+      },
+    };
+  }
+
+  private writeLater(): void {
+    if (this.laterQueued) return;
+    this.laterQueued = true;
+    this.queue.writeLater(() => {
+      this.laterQueued = false;
+      this.writeIntents();
+    });
+  }
+
+  /**
+   * Writes every row waiting, inside the running transaction: first those kept in log rows, then
+   * those queued by `record`. Also before a compaction deletes log rows.
+   */
+  writeIntents(): void {
+    this.writePending();
   }
 
   /** Entries waiting for the next commit batch, hashed and written inside it. */
   private pending: PendingRow[] = [];
   private readonly mergeIndex = new Map<string, PendingRow>();
+  /**
+   * Intents in log rows (committed, or in the transaction being run) whose rows are not written yet,
+   * in the order of their log rows. After a failed commit, read again from the database (resync).
+   */
+  private unwritten: StoredIntent[] = [];
+  /** A write of the unwritten intents is queued for the end of the turn. */
+  private laterQueued = false;
 
   /**
    * Queues rows; they commit in the same transaction as the updates they describe. Consecutive
@@ -120,8 +233,12 @@ export class AuditLog {
    */
   record(actor: Actor | null, entries: AuditEntry[]): void {
     if (entries.length === 0) return;
-    const at = new Date().toISOString();
     if (this.pending.length === 0) this.queue.write(() => this.writePending());
+    this.add(actor, new Date().toISOString(), entries);
+  }
+
+  /** Adds rows to those the next writePending writes, merging a field's burst of changes (see record). */
+  private add(actor: RecordedActor | null, at: string, entries: AuditEntry[]): void {
     for (const entry of entries) {
       const key = mergeKey(actor, entry);
       const earlier = key ? this.mergeIndex.get(key) : undefined;
@@ -141,7 +258,18 @@ export class AuditLog {
   }
 
   private writePending(): void {
-    const pending = this.pending;
+    const intents = this.unwritten;
+    let pending = this.pending;
+    if (intents.length > 0) {
+      // Rows kept in log rows come first, so the chain stays in the order things happened (a
+      // hand-off made in the record, then one made over HTTP). Each edit's rows as they are: edits
+      // committed apart are apart in the audit too (keystrokes read in one turn come as one edit).
+      const kept: PendingRow[] = [];
+      for (const i of intents) for (const entry of i.entries) kept.push({ actor: i.actor, at: i.at, entry });
+      pending = kept.concat(pending);
+      this.unwritten = [];
+    }
+    if (pending.length === 0) return;
     this.pending = [];
     this.mergeIndex.clear();
     for (const { actor, at, entry: e } of pending) {
@@ -160,6 +288,9 @@ export class AuditLog {
       this.lastHash = hash;
     }
     this.written += pending.length;
+    if (intents.length > 0) {
+      statement(this.db, 'INSERT INTO audit_upto (id, seq) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq').run(intents.at(-1)!.seq);
+    }
   }
 
   /** Walks the whole chain; returns the first row whose hash or link does not hold. */

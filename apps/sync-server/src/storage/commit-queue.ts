@@ -1,4 +1,10 @@
 // Group commit: writes queued during one turn of the event loop share one SQLite transaction.
+// Writes queued with `writeLater` are not needed before anything is sent or acknowledged (the audit
+// rows of edits, whose content is already stored with the edit: see AuditLog.defer). They commit
+// together, `laterMs` after the first of them (or with any `flush`), not in every small commit: an
+// edit committed on its own before it is sent on does not also pay for writing them, and the pages
+// they change (the audit table's and its indexes') are written to the WAL once for many edits
+// instead of once for each.
 // Two kinds of callbacks: afterWrite once the transaction is committed (in the WAL: safe from a
 // crash of this process), afterCommit once it is also fsynced (safe from a power
 // cut; "saved" acknowledgements wait for this).
@@ -68,6 +74,8 @@ export interface CommitQueueOptions {
   syncGapMs?: number;
   /** How long a batch may stay open before `flushIfDue` commits it early. */
   maxBatchMs?: number;
+  /** How long writes queued with `writeLater` may wait for their commit (0: the end of the turn). */
+  laterMs?: number;
   /** Keep part of the WAL ahead of SQLite's next write read in (see wal-warmer.ts); null: don't. */
   warmWal?: WalWarmerOptions | null;
   /** Also checkpoint once SQLite's next WAL write is this far into the file (needs `warmWal`). */
@@ -79,6 +87,9 @@ const SIZE_CHECKPOINT_GAP_MS = 500;
 
 export class CommitQueue {
   private writes: (() => void)[] = [];
+  /** Writes for a commit `laterMs` after the first of them (or any `flush`). */
+  private later: (() => void)[] = [];
+  private laterTimer: NodeJS.Timeout | null = null;
   /** Waiting for the open batch to commit. */
   private committed: AfterCommit[] = [];
   /** Waiting for the open batch to commit and reach the disk. */
@@ -113,6 +124,7 @@ export class CommitQueue {
   private readonly walPath: string | null;
   private readonly syncGapMs: number;
   private readonly maxBatchMs: number;
+  private readonly laterMs: number;
   /** Null unless `warmWal` is given. */
   readonly warmer: WalWarmer | null;
   private readonly checkpointAtWalBytes: number | null;
@@ -125,6 +137,7 @@ export class CommitQueue {
     this.walPath = options.walPath ?? null;
     this.syncGapMs = options.syncGapMs ?? 0;
     this.maxBatchMs = options.maxBatchMs ?? Infinity;
+    this.laterMs = options.laterMs ?? 0;
     const checkpointEveryMs = options.checkpointEveryMs ?? null;
     this.warmer = options.warmWal ? new WalWarmer(db.name, options.warmWal) : null;
     this.checkpointAtWalBytes = options.checkpointAtWalBytes ?? null;
@@ -260,21 +273,44 @@ export class CommitQueue {
   }
 
   /**
-   * Commits the open batch now if its first write has waited `maxBatchMs` or more; otherwise it
-   * commits at the end of this turn of the loop as usual. Never from inside a commit's callbacks or
-   * another transaction (there it would be a savepoint, not a commit).
+   * Queues a write that must commit, but need not before anything waiting on the open batch goes
+   * out: it commits `laterMs` after the first such write, or with an earlier `flush`.
    */
-  flushIfDue(): void {
-    if (this.writes.length === 0 || this.flushing || this.db.inTransaction) return;
-    if (performance.now() - this.openedAt >= this.maxBatchMs) this.flush();
+  writeLater(fn: () => void): void {
+    if (this.closed) throw new Error('The server is shutting down; the change was not saved');
+    this.later.push(fn);
+    if (this.laterTimer === null) this.commitLaterIn(this.laterMs);
+  }
+
+  private commitLaterIn(ms: number): void {
+    this.laterTimer = setTimeout(() => {
+      this.laterTimer = null;
+      if (this.closed || !this.db.open) return;
+      // Inside a caller's own transaction this would be a savepoint, not a commit: try again soon.
+      if (this.db.inTransaction || this.flushing) this.commitLaterIn(1);
+      else this.flush();
+    }, ms);
+    this.laterTimer.unref();
   }
 
   /**
-   * Commits the open batch now, so that a query sees everything queued so far. Not from inside
+   * Commits the open batch now if its first write has waited `maxBatchMs` or more; otherwise it
+   * commits at the end of this turn of the loop as usual. Never from inside a commit's callbacks or
+   * another transaction (there it would be a savepoint, not a commit). Writes queued with
+   * `writeLater` wait for the end of the turn.
+   */
+  flushIfDue(): void {
+    if (this.writes.length === 0 || this.flushing || this.db.inTransaction) return;
+    if (performance.now() - this.openedAt >= this.maxBatchMs) this.commit(false);
+  }
+
+  /**
+   * Commits the open batch now, so that everything waiting on it can go out. Not from inside
    * another transaction or a commit's callbacks (see flushIfDue): there the batch commits as usual.
+   * Writes queued with `writeLater` wait for the end of the turn.
    */
   commitOpenBatch(): void {
-    if (this.writes.length > 0 && !this.flushing && !this.db.inTransaction) this.flush();
+    if (this.writes.length > 0 && !this.flushing && !this.db.inTransaction) this.commit(false);
   }
 
   /**
@@ -331,14 +367,26 @@ export class CommitQueue {
 
   private schedule(): void {
     if (this.scheduled !== null) return;
-    this.scheduled = setImmediate(() => this.flush());
+    // Writes queued with writeLater wait for their own timer (or an explicit flush).
+    this.scheduled = setImmediate(() => this.commit(false));
   }
 
-  /** Commits now (readable by any query at once); callbacks follow once it is on disk. */
+  /** Commits everything queued now (readable by any query at once); callbacks follow once it is on disk. */
   flush(): void {
+    this.commit(true);
+  }
+
+  /** Commits the open batch, with the writes queued for later too when `all`. */
+  private commit(all: boolean): void {
+    let writes = this.writes;
+    if (all && this.later.length > 0) {
+      writes = writes.concat(this.later);
+      this.later = [];
+      if (this.laterTimer !== null) clearTimeout(this.laterTimer);
+      this.laterTimer = null;
+    }
     if (this.scheduled !== null) clearImmediate(this.scheduled);
     this.scheduled = null;
-    const writes = this.writes;
     const committed = this.committed;
     const after = this.after;
     this.writes = [];
@@ -441,6 +489,8 @@ export class CommitQueue {
   /** At shutdown: commit what is queued, sync it, and answer every waiting callback. */
   close(): void {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.laterTimer) clearTimeout(this.laterTimer);
+    this.laterTimer = null;
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = null;
     this.flush();

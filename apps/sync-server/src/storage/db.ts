@@ -37,8 +37,11 @@ CREATE TABLE IF NOT EXISTS doc_updates (
   doc TEXT NOT NULL,
   seq INTEGER NOT NULL,
   data BLOB NOT NULL,
+  audit TEXT,
   PRIMARY KEY (doc, seq)
 ) WITHOUT ROWID;
+-- Log rows up to this seq have had the audit rows kept in them written (audit/audit-log.ts): one row, id 1.
+CREATE TABLE IF NOT EXISTS audit_upto (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
 -- How far the log's row numbers are handed out (storage/doc-store.ts): one row, id 1.
 CREATE TABLE IF NOT EXISTS doc_seq (id INTEGER PRIMARY KEY CHECK (id = 1), reserved INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS doc_snapshots (
@@ -169,6 +172,10 @@ export function hasTable(db: DB, name: string): boolean {
   return db.prepare("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
+function hasColumn(db: DB, table: string, column: string): boolean {
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+}
+
 const statements = new WeakMap<DB, Map<string, Database.Statement>>();
 
 /** A prepared statement kept for reuse: for plain get/run/all calls on hot paths (no iterate, no modes). */
@@ -203,6 +210,8 @@ export function openDatabase(dataDir: string, synchronous: 'FULL' | 'NORMAL' = '
   db.transaction(() => {
     const rowidLog = setAsideRowidLog(db);
     const searchable = hasTable(db, 'patients_search');
+    // A log from before audit rows were kept in it until written.
+    if (hasTable(db, 'doc_updates') && !hasColumn(db, 'doc_updates', 'audit')) db.exec('ALTER TABLE doc_updates ADD COLUMN audit TEXT');
     db.exec(SCHEMA);
     // A database from before patient search was indexed: its patients are added once.
     if (!searchable) db.exec(`INSERT INTO patients_search (rowid, id, text) SELECT rowid, id, ${searchText('patients')} FROM patients`);

@@ -1,8 +1,9 @@
 // Durable documents: an append-only log of accepted updates per document, compacted into snapshots.
 
 import * as Y from 'yjs';
-import { hasTable, type DB } from './db.js';
+import { hasTable, statement, type DB } from './db.js';
 import type { CommitQueue } from './commit-queue.js';
+import type { AuditIntent } from '../audit/audit-log.js';
 
 export interface LoadedDoc {
   doc: Y.Doc;
@@ -17,7 +18,6 @@ export class DocStore {
   private readonly q: {
     snapshot: import('better-sqlite3').Statement<[string], { data: Buffer; upto_seq: number }>;
     updates: import('better-sqlite3').Statement<[string, number], { data: Buffer }>;
-    insert: import('better-sqlite3').Statement<[string, number, Uint8Array]>;
     maxSeq: import('better-sqlite3').Statement<[string], { m: number | null }>;
     putSnapshot: import('better-sqlite3').Statement<[string, Uint8Array, number, string]>;
     deleteUpTo: import('better-sqlite3').Statement<[string, number]>;
@@ -49,11 +49,14 @@ export class DocStore {
   /** The end of the block as this process believes it is committed (see `resync`). */
   private reserved: number;
 
-  constructor(private readonly db: DB, private readonly queue: CommitQueue) {
+  /**
+   * @param beforeCompact runs inside a compaction's transaction before it deletes log rows: the
+   *   audit rows kept in them (AuditLog.defer) are written first.
+   */
+  constructor(private readonly db: DB, private readonly queue: CommitQueue, private readonly beforeCompact: () => void = () => {}) {
     this.q = {
       snapshot: db.prepare('SELECT data, upto_seq FROM doc_snapshots WHERE doc = ?'),
       updates: db.prepare('SELECT data FROM doc_updates WHERE doc = ? AND seq > ? ORDER BY seq'),
-      insert: db.prepare('INSERT INTO doc_updates (doc, seq, data) VALUES (?, ?, ?)'),
       maxSeq: db.prepare('SELECT max(seq) AS m FROM doc_updates WHERE doc = ?'),
       putSnapshot: db.prepare(
         `INSERT INTO doc_snapshots (doc, data, upto_seq, updated_at) VALUES (?, ?, ?, ?)
@@ -108,15 +111,20 @@ export class DocStore {
     return { doc, updatesSinceSnapshot: updates.length, owners };
   }
 
-  /** Queues an accepted update; it is on disk once the queue's next batch commits. */
-  append(docName: string, update: Uint8Array): void {
+  /**
+   * Queues an accepted update, with the audit rows to write for it (`audit`) kept in its row until
+   * they are written; it is on disk once the queue's next batch commits.
+   */
+  append(docName: string, update: Uint8Array, audit: AuditIntent | null = null): void {
     this.queue.write(() => {
       const seq = this.nextSeq++;
       if (seq > this.reserved) {
         this.recordBlock!.run(seq + SEQ_BLOCK);
         this.reserved = seq + SEQ_BLOCK;
       }
-      this.q.insert.run(docName, seq, update);
+      // Prepared on first use: a database opened only to be read (checks) may be from before `audit`.
+      statement(this.db, 'INSERT INTO doc_updates (doc, seq, data, audit) VALUES (?, ?, ?, ?)').run(docName, seq, update, audit?.text ?? null);
+      audit?.stored(seq);
     });
   }
 
@@ -144,6 +152,7 @@ export class DocStore {
   compact(docName: string, doc: Y.Doc): void {
     const state = Y.encodeStateAsUpdate(doc);
     this.queue.write(() => {
+      this.beforeCompact();
       const upto = this.q.maxSeq.get(docName)?.m ?? 0;
       const prev = this.q.snapshot.get(docName)?.upto_seq ?? 0;
       this.q.putSnapshot.run(docName, state, Math.max(upto, prev), new Date().toISOString());

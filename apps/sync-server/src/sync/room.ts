@@ -372,8 +372,15 @@ export class Room {
       this.enqueueOut({ updates: [], sender: conn, echo: false, actor, fields: [], refusals, malformed, acks, diskFirst: false });
       return;
     }
-    // Persist, then audit in the same batch.
-    for (const u of result.updates) ctx.docs.append(this.name, u);
+    // Persist, with the audit rows kept in the last log row until they are written at the end of the
+    // turn (AuditLog.defer): they are not part of the commit that comes before sending the change on.
+    const entries: AuditEntry[] = result.fields.map((f) => ({
+      action: 'UPDATE', outcome: f.outcome, patientId: this.patientId, visitId: f.visitId, path: f.path,
+      oldValue: f.oldValue, newValue: f.newValue, detail: f.reason ?? null,
+    }));
+    const audit = ctx.audit.defer(actor, entries);
+    const last = result.updates.length - 1;
+    for (let i = 0; i <= last; i++) ctx.docs.append(this.name, result.updates[i]!, i === last ? audit : null);
     let newAuthor = false;
     for (const id of claimed) {
       if (result.authors.has(id)) {
@@ -384,11 +391,6 @@ export class Room {
     this.updatesSinceSnapshot += result.updates.length;
     if (this.held.size) this.askToResend(conn);
     ctx.metrics.updatesAccepted += messages;
-    const entries: AuditEntry[] = result.fields.map((f) => ({
-      action: 'UPDATE', outcome: f.outcome, patientId: this.patientId, visitId: f.visitId, path: f.path,
-      oldValue: f.oldValue, newValue: f.newValue, detail: f.reason ?? null,
-    }));
-    ctx.audit.record(actor, entries);
     if (this.locks.size) this.locks.touch(actor.userId, result.fields.map((f) => f.path));
     if (result.conflicts.length) this.recordConflicts(actor, result);
     if (this.patientId && result.fields.some((f) => SUMMARY_FIELDS.test(f.path))) ctx.patients.refresh(this.patientId, this.doc);
