@@ -7,7 +7,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { WebSocket } from 'ws';
 import { docNameFor, sectionOf, visitOf } from '@pamoja/schema';
@@ -143,7 +143,9 @@ describe('a connection that stops reading', () => {
     }
   });
 
-  it('while colleagues edit is closed with 4503 and a reason once too much waits for it, and the server stops holding more', async () => {
+  it('while colleagues edit is closed with 4503 and a reason once too much waits for it, and the server stops holding more; the log and the metrics say so', async () => {
+    const warned = vi.spyOn(srv.ctx.log, 'warn');
+    const behindBefore = srv.ctx.metrics.connectionsBehind;
     const base = heldBytes();
     const attacker = await nonReader();
     expect(attacker.conn.maxUnsentBytes).toBe(16 * MB); // twice MAX_FRAME_BYTES
@@ -161,8 +163,16 @@ describe('a connection that stops reading', () => {
       const closed = await attacker.closed;
       expect(closed.code).toBe(CLOSE.tooFarBehind);
       expect(closed.reason).toMatch(/^Too far behind: \d+\.\d MB unsent, over 16\.0 MB beyond the largest message; reconnect$/);
+      // What the clinic's IT person sees: one warning naming who and which record, and a counter.
+      const lines = warned.mock.calls.filter((c) => c[1] === 'connection closed: too far behind');
+      expect(lines).toEqual([[expect.objectContaining({ user: 'nurse', doc: record, reason: closed.reason }), 'connection closed: too far behind']]);
+      expect(srv.ctx.metrics.connectionsBehind).toBe(behindBefore + 1);
+      const admin = await login(srv.url, 'admin');
+      const scraped = await (await fetch(`${srv.url}/admin/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
+      expect(scraped).toContain(`pamoja_connections_behind_total ${behindBefore + 1}\n`);
     } finally {
       typing.stop();
+      warned.mockRestore();
     }
     await until(() => !srv.hub.connections().includes(attacker.conn), 2000, 'the connection gone from the server');
   });

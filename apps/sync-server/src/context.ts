@@ -52,4 +52,6 @@ export interface Counters {
   messagesIn: number;
   bytesIn: number;
   connectionsRefused: number;
+  /** Connections closed (4503) for having too much waiting unsent, on their own or with their account's others. */
+  connectionsBehind: number;
 }

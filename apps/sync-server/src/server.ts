@@ -77,7 +77,7 @@ export function createContext(config: Config): ServerContext {
     sessions: new Sessions(db, users, config.sessionTtlMs),
     patients: new PatientProjection(db, queue),
     events: new EventEmitter<ServerEvents>(),
-    metrics: { updatesAccepted: 0, updatesRefused: 0, messagesIn: 0, bytesIn: 0, connectionsRefused: 0 },
+    metrics: { updatesAccepted: 0, updatesRefused: 0, messagesIn: 0, bytesIn: 0, connectionsRefused: 0, connectionsBehind: 0 },
   };
 }
 

@@ -135,6 +135,7 @@ export function createMetrics(ctx: ServerContext, hub: Hub): Metrics {
   counter('pamoja_messages_in_total', 'WebSocket messages received', () => m.messagesIn);
   counter('pamoja_bytes_in_total', 'WebSocket bytes received', () => m.bytesIn);
   counter('pamoja_connections_refused_total', 'WebSocket upgrades refused', () => m.connectionsRefused);
+  counter('pamoja_connections_behind_total', 'WebSocket connections closed (4503) for too much waiting unsent to them', () => m.connectionsBehind);
   counter('pamoja_commit_batches_total', 'SQLite group-commit transactions', () => ctx.queue.stats.batches);
   counter('pamoja_commit_failures_total', 'SQLite group commits that failed', () => ctx.queue.stats.failures);
 

@@ -118,6 +118,8 @@ export class Conn {
   /** When the room last asked it to send again what the room lacks, and the timer for the next ask (see Room.askToResend). */
   lastResendAsk = 0;
   resendTimer: NodeJS.Timeout | null = null;
+  /** Told once, with the reason, when this connection is closed for being too far behind (the hub logs and counts it). */
+  onFellBehind: ((reason: string) => void) | null = null;
   private readonly messages: Bucket;
   private readonly presence = new Bucket(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST);
   private readonly syncRequests = new Bucket(SYNC_REQUESTS_PER_SEC, SYNC_REQUESTS_BURST);
@@ -200,6 +202,7 @@ export class Conn {
   }
 
   private cutOff(reason: string): void {
+    this.onFellBehind?.(reason);
     this.close(CLOSE.tooFarBehind, reason);
     const ws = this.ws;
     setTimeout(() => ws.terminate(), BEHIND_GRACE_MS).unref();

@@ -158,6 +158,10 @@ export class Hub {
     // one login, several taking in a large record over a slow link at once, fit.
     if (!account) account = new Account(ACCOUNT_UNSENT_CONNECTIONS * 2 * cfg.maxFrameBytes);
     const conn = new Conn(ws, actor, tokenHash, ext, cfg.rateLimitPerSec, cfg.rateLimitBurst, account);
+    conn.onFellBehind = (reason) => {
+      this.ctx.metrics.connectionsBehind++;
+      this.ctx.log.warn({ user: actor.username, device: actor.device, doc: docName, reason }, 'connection closed: too far behind');
+    };
     let room: Room;
     try {
       room = this.room(docName);
