@@ -1,6 +1,7 @@
 // Nothing acknowledged is lost: not to SIGKILL, not to compaction, not to unloading and reloading.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
@@ -11,6 +12,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { startChild, type ChildServer } from '../helpers/child-server.js';
 import { recordJson } from '../helpers/record.js';
 import type { RunningServer } from '../../apps/sync-server/src/index.js';
+import { checkFile } from '../../apps/sync-server/src/ops/check.js';
 
 const children: ChildServer[] = [];
 afterAll(async () => {
@@ -109,6 +111,15 @@ describe('durability', () => {
     const kept = left.prepare("SELECT count(*) AS n FROM doc_updates WHERE audit LIKE '%heartRate%131%'").get() as { n: number };
     left.close();
     expect({ auditedNow: auditedNow.n, kept: kept.n }).toEqual({ auditedNow: 0, kept: 1 });
+
+    // A copy started by mistake on a port that is taken (as by a copy already serving) stops without
+    // writing them: the one serving would otherwise find its audit chain written under it.
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as net.AddressInfo).port;
+    await expect(startChild(dir, { PORT: String(port) })).rejects.toThrow(/port \d+ is already in use/);
+    taken.close();
+    expect(checkFile(`${dir}/pamoja.sqlite`).audit.kept).toBeGreaterThanOrEqual(1);
 
     const second = await startChild(dir);
     children.push(second);

@@ -183,6 +183,27 @@ describe('audit rows kept in the log row until they are written', () => {
     p.db.close();
   });
 
+  it('rows recorded before and after an edit in one batch keep their places around it (an outside review found them chained ahead of it)', async () => {
+    const p = open(tempDir());
+    const doc = new Y.Doc();
+    const clinician: Actor = { ...nurse, userId: 'u-clin', username: 'clinician', role: 'CLINICAL_OFFICER' };
+    // One turn of the loop: a colleague opens another record, the nurse edits, the colleague opens hers.
+    p.audit.record(clinician, [{ action: 'VIEW', outcome: 'ok', patientId: 'p0', path: 'patient:p0' }]);
+    acceptEdit(p, doc, 'heartRate', 72);
+    p.audit.record(clinician, [{ action: 'VIEW', outcome: 'ok', patientId: 'p1', path: DOC }]);
+    p.queue.flush();
+    expect(p.db.prepare('SELECT action, patient_id FROM audit ORDER BY id').all()).toEqual([
+      { action: 'VIEW', patient_id: 'p0' },
+      { action: 'UPDATE', patient_id: 'p1' },
+      { action: 'VIEW', patient_id: 'p1' },
+    ]);
+    // And recorded after it ran, a row is still written (a new group).
+    p.audit.record(clinician, [{ action: 'VIEW', outcome: 'ok', patientId: 'p2', path: 'patient:p2' }]);
+    p.queue.flush();
+    expect(p.audit.verify()).toEqual({ ok: true, rows: 4 });
+    p.db.close();
+  });
+
   it('a compaction writes the rows kept in the log rows it deletes, in its own transaction', async () => {
     const dir = tempDir();
     const p = open(dir);

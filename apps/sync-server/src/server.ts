@@ -68,8 +68,6 @@ export function createContext(config: Config): ServerContext {
   });
   const users = new Users(db);
   audit = new AuditLog(db, queue);
-  const caughtUp = audit.catchUp();
-  if (caughtUp > 0) log.warn({ edits: caughtUp }, 'wrote the audit rows of edits stored just before the server stopped');
   const auditLog = audit;
   docs = new DocStore(db, queue, () => auditLog.writeIntents());
   return {
@@ -173,6 +171,10 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: requestBounds(config.httpIdleMs) }, () => {
       s.off('error', refused);
+      // Only once the port is ours: a second copy started by mistake on the same data directory
+      // must not write into the database of the one already serving. Before any connection is read.
+      const caughtUp = ctx.audit.catchUp();
+      if (caughtUp > 0) ctx.log.warn({ edits: caughtUp }, 'wrote the audit rows of edits stored just before the server stopped');
       resolve(s as Server);
     });
     // A port already taken (often a second copy of the server) or not ours to open: say which, and

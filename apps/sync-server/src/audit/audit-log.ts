@@ -190,6 +190,7 @@ export class AuditLog {
     if (entries.length === 0) return null;
     const at = new Date().toISOString();
     this.writeLater();
+    this.deferredSinceGroup = true;
     return {
       text: intentText(actor, at, entries),
       stored: (seq) => {
@@ -208,11 +209,11 @@ export class AuditLog {
   }
 
   /**
-   * Writes every row waiting, inside the running transaction: first those kept in log rows, then
-   * those queued by `record`. Also before a compaction deletes log rows.
+   * Writes the rows kept in log rows and not yet written, inside the running transaction: the
+   * commit `laterMs` after an edit, and a compaction before it deletes log rows.
    */
   writeIntents(): void {
-    this.writePending();
+    this.writeRows([]);
   }
 
   /** Entries waiting for the next commit batch, hashed and written inside it. */
@@ -225,6 +226,8 @@ export class AuditLog {
   private unwritten: StoredIntent[] = [];
   /** A write of the unwritten intents is queued for the end of the turn. */
   private laterQueued = false;
+  /** An edit's rows were deferred since the open group of `record` rows began (see record). */
+  private deferredSinceGroup = false;
 
   /**
    * Queues rows; they commit in the same transaction as the updates they describe. Consecutive
@@ -233,11 +236,21 @@ export class AuditLog {
    */
   record(actor: Actor | null, entries: AuditEntry[]): void {
     if (entries.length === 0) return;
-    if (this.pending.length === 0) this.queue.write(() => this.writePending());
+    // Rows recorded together are written where the first of them stands in the batch, after the
+    // kept rows of every edit stored before that point. An edit deferred since then starts a new
+    // group, written after that edit's log row: a colleague opening the record after the nurse's
+    // edit is chained after it, not with a row from before it.
+    if (this.pending.length === 0 || this.deferredSinceGroup) {
+      const group: PendingRow[] = [];
+      this.pending = group;
+      this.mergeIndex.clear();
+      this.deferredSinceGroup = false;
+      this.queue.write(() => this.writeRows(group));
+    }
     this.add(actor, new Date().toISOString(), entries);
   }
 
-  /** Adds rows to those the next writePending writes, merging a field's burst of changes (see record). */
+  /** Adds rows to the open group, merging a field's burst of changes (see record). */
   private add(actor: RecordedActor | null, at: string, entries: AuditEntry[]): void {
     for (const entry of entries) {
       const key = mergeKey(actor, entry);
@@ -257,9 +270,15 @@ export class AuditLog {
     }
   }
 
-  private writePending(): void {
+  /** Writes the kept rows not yet written, then `group` (a group of `record` rows, written once). */
+  private writeRows(group: PendingRow[]): void {
+    if (group === this.pending) {
+      // Recorded from now on: a new group.
+      this.pending = [];
+      this.mergeIndex.clear();
+    }
     const intents = this.unwritten;
-    let pending = this.pending;
+    let pending = group;
     if (intents.length > 0) {
       // Rows kept in log rows come first, so the chain stays in the order things happened (a
       // hand-off made in the record, then one made over HTTP). Each edit's rows as they are: edits
@@ -270,8 +289,6 @@ export class AuditLog {
       this.unwritten = [];
     }
     if (pending.length === 0) return;
-    this.pending = [];
-    this.mergeIndex.clear();
     for (const { actor, at, entry: e } of pending) {
       const base: Omit<AuditRow, 'hash'> = {
         id: ++this.lastId, at,
