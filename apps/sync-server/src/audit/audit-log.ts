@@ -224,7 +224,7 @@ export class AuditLog {
    * in the order of their log rows. After a failed commit, read again from the database (resync).
    */
   private unwritten: StoredIntent[] = [];
-  /** A write of the unwritten intents is queued for the end of the turn. */
+  /** A write of the unwritten intents is queued (CommitQueue.writeLater). */
   private laterQueued = false;
   /** An edit's rows were deferred since the open group of `record` rows began (see record). */
   private deferredSinceGroup = false;

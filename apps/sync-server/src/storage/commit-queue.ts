@@ -74,7 +74,7 @@ export interface CommitQueueOptions {
   syncGapMs?: number;
   /** How long a batch may stay open before `flushIfDue` commits it early. */
   maxBatchMs?: number;
-  /** How long writes queued with `writeLater` may wait for their commit (0: the end of the turn). */
+  /** How long writes queued with `writeLater` may wait for their commit (0: the next time timers run). */
   laterMs?: number;
   /** Keep part of the WAL ahead of SQLite's next write read in (see wal-warmer.ts); null: don't. */
   warmWal?: WalWarmerOptions | null;
