@@ -102,12 +102,16 @@ interface StoredIntent {
   entries: AuditEntry[];
 }
 
-/** An intent as its log row holds it: the time, who, and each row's values as the row will hold them. */
+/** An entry with its values as its row will hold them (text), so they are encoded once. */
+const asRowText = (e: AuditEntry): AuditEntry => ({
+  action: e.action, outcome: e.outcome, patientId: e.patientId ?? null, visitId: e.visitId ?? null, path: e.path ?? null,
+  oldValue: auditText(e.oldValue), newValue: auditText(e.newValue), detail: auditText(e.detail),
+});
+
+/** An intent as its log row holds it: the time, who, and each row's values (`entries` as asRowText gives them). */
 function intentText(actor: Actor | null, at: string, entries: AuditEntry[]): string {
   const who = actor && [actor.userId, actor.username, actor.role, actor.device, actor.ip, actor.userAgent];
-  const rows = entries.map((e) => [
-    e.action, e.outcome, e.patientId ?? null, e.visitId ?? null, e.path ?? null, auditText(e.oldValue), auditText(e.newValue), auditText(e.detail),
-  ]);
+  const rows = entries.map((e) => [e.action, e.outcome, e.patientId, e.visitId, e.path, e.oldValue, e.newValue, e.detail]);
   return JSON.stringify({ at, who, rows });
 }
 
@@ -191,10 +195,11 @@ export class AuditLog {
     const at = new Date().toISOString();
     this.writeLater();
     this.deferredSinceGroup = true;
+    const rows = entries.map(asRowText);
     return {
-      text: intentText(actor, at, entries),
+      text: intentText(actor, at, rows),
       stored: (seq) => {
-        this.unwritten.push({ seq, actor, at, entries });
+        this.unwritten.push({ seq, actor, at, entries: rows });
       },
     };
   }
